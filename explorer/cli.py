@@ -1,0 +1,358 @@
+"""``python -m explorer``: everything the app does, from a shell. Every command takes
+``--json``; bad input exits 2 with one line saying what to fix."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from explorer.errors import ExplorerError, TrainingDivergedError
+
+UPLOAD_SUFFIXES = (".npz", ".npy", ".csv", ".zip", ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+
+
+class UsageError(ExplorerError):
+    """A bad command line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        raise UsageError(f"{message} (see `python -m explorer {self.prog.split()[-1]} --help`)")
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if any(v <= 0 for v in sizes):
+        raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
+    return sizes
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m explorer", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+        return p
+
+    command("devices", "list the devices training can use")
+    command("models", "list the model names")
+    command("data", "list the built-in data sources")
+
+    train = command("train", "train a model and save a checkpoint folder")
+    train.add_argument("--data", default="digits",
+                       help="a built-in source or the path of a .npz/.npy/.csv/image/.zip file")
+    train.add_argument("--model", default="vae")
+    train.add_argument("--latent-dim", type=_positive_int, default=2)
+    train.add_argument("--epochs", type=_positive_int, default=30)
+    train.add_argument("--batch-size", type=_positive_int, default=128)
+    train.add_argument("--lr", type=_positive_float, default=1e-3)
+    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--beta", type=float, default=1.0)
+    train.add_argument("--hidden", type=_sizes, default=None, help="MLP widths, e.g. 512,256")
+    train.add_argument("--channels", type=_sizes, default=None, help="conv channels, e.g. 32,64")
+    train.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default=None,
+                       help="default: bernoulli for images in [0, 1], else gaussian")
+    train.add_argument("--dropout", type=float, default=0.0)
+    train.add_argument("--noise", choices=("none", "gaussian", "masking", "salt_pepper"), default="none")
+    train.add_argument("--noise-level", type=float, default=0.0)
+    train.add_argument("--sparsity-l1", type=float, default=0.0)
+    train.add_argument("--sparsity-target", type=float, default=0.0)
+    train.add_argument("--sparsity-kl-weight", type=float, default=0.0)
+    train.add_argument("--contractive-weight", type=float, default=0.0)
+    train.add_argument("--validation-fraction", type=float, default=0.0)
+    train.add_argument("--patience", type=int, default=None, help="early stopping patience (epochs)")
+    train.add_argument("--grad-clip", type=float, default=None)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
+    train.add_argument("--max-samples", type=_positive_int, default=None)
+    train.add_argument("--label-column", default=None, help="CSV uploads: the label column")
+    train.add_argument("--image-size", type=_positive_int, default=28, help="image uploads: side length")
+    train.add_argument("--color", choices=("grayscale", "rgb"), default="grayscale")
+    _data_root(train)
+    train.add_argument("--out", default=None, help="checkpoint folder (default: runs/NAME)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    evaluate = command("evaluate", "report test-split metrics of a checkpoint")
+    evaluate.add_argument("checkpoint")
+    _data_root(evaluate)
+
+    encode = command("encode", "write the latent codes of a split to .npz or .csv")
+    encode.add_argument("checkpoint")
+    encode.add_argument("--split", choices=("test", "train"), default="test")
+    encode.add_argument("--out", required=True)
+    _data_root(encode)
+
+    project = command("project", "encode a split and project the codes to 2-D or 3-D")
+    project.add_argument("checkpoint")
+    project.add_argument("--method", choices=("raw", "pca", "umap", "tsne"), default="pca")
+    project.add_argument("--n-components", type=int, choices=(2, 3), default=2)
+    project.add_argument("--seed", type=int, default=0)
+    project.add_argument("--n-neighbors", type=_positive_int, default=15)
+    project.add_argument("--min-dist", type=float, default=0.1)
+    project.add_argument("--perplexity", type=_positive_float, default=30.0)
+    project.add_argument("--split", choices=("test", "train"), default="test")
+    project.add_argument("--out", required=True)
+    _data_root(project)
+    return parser
+
+
+def _data_root(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-root", default=None,
+                   help="folder holding MNIST/raw (default: $LATENT_EXPLORER_DATA or ./data)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        result = COMMANDS[args.command](args)
+    except ExplorerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        print(_as_text(result))
+    return 0
+
+
+def _as_text(result: Any) -> str:
+    if isinstance(result, list):
+        return "\n".join(
+            "  ".join(str(v) for v in item.values() if v is not None) if isinstance(item, dict)
+            else str(item)
+            for item in result
+        )
+    if isinstance(result, dict):
+        return "\n".join(
+            f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}" for k, v in result.items()
+        )
+    return str(result)
+
+
+# ---- commands -------------------------------------------------------------------------------
+
+
+def cmd_devices(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from explorer.device import list_devices
+
+    return [{"id": d.id, "name": d.name, "memory_gib": d.memory_gib} for d in list_devices()]
+
+
+def cmd_models(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from explorer.models import MODELS
+
+    return [{"name": s.name, "variational": s.variational, "description": s.description}
+            for s in MODELS.values()]
+
+
+def cmd_data(args: argparse.Namespace) -> list[str]:
+    from explorer.data import SOURCES
+
+    return list(SOURCES)
+
+
+def _data_config(args: argparse.Namespace):
+    from explorer.config import DataConfig
+
+    source = args.data
+    if source.lower().endswith(UPLOAD_SUFFIXES) or Path(source).is_file():
+        return DataConfig(name="upload", path=str(Path(source).resolve()), seed=args.seed,
+                          max_samples=args.max_samples, image_size=args.image_size,
+                          color=args.color, label_column=args.label_column)
+    return DataConfig(name=source, root=args.data_root, seed=args.seed,
+                      max_samples=args.max_samples)
+
+
+def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
+    from explorer.checkpoint import save_checkpoint
+    from explorer.config import ModelConfig, TrainConfig
+    from explorer.data import load_dataset
+    from explorer.device import resolve_device
+    from explorer.metrics import evaluate
+    from explorer.models import build_model
+    from explorer.train import fit
+
+    resolve_device(args.device)  # fail before the (possibly slow) data load
+    data_cfg = _data_config(args)
+    data = load_dataset(data_cfg)
+    defaults = ModelConfig()
+    model_cfg = ModelConfig(
+        name=args.model, input_shape=data.item_shape, latent_dim=args.latent_dim,
+        hidden=args.hidden or defaults.hidden, channels=args.channels or defaults.channels,
+        likelihood=args.likelihood or data.likelihood, beta=args.beta, dropout=args.dropout,
+        noise=args.noise, noise_level=args.noise_level, sparsity_l1=args.sparsity_l1,
+        sparsity_target=args.sparsity_target, sparsity_kl_weight=args.sparsity_kl_weight,
+        contractive_weight=args.contractive_weight,
+    )
+    train_cfg = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+        seed=args.seed, device=args.device, grad_clip=args.grad_clip,
+        validation_fraction=args.validation_fraction, early_stopping_patience=args.patience,
+    )
+    model = build_model(model_cfg)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out or f"runs/{args.model}-{data.name}-{args.latent_dim}d-{stamp}")
+    progress = _Progress(train_cfg.epochs, quiet=args.quiet)
+    diverged: TrainingDivergedError | None = None
+    try:
+        history = fit(model, data, train_cfg, on_step=progress.step)
+    except TrainingDivergedError as exc:
+        diverged, history = exc, exc.history
+    finally:
+        progress.close()
+    metrics = evaluate(model, data)
+    save_checkpoint(out, model, data_cfg, train_cfg, metrics, history)
+    if diverged is not None:
+        raise TrainingDivergedError(f"{diverged} The last good weights were saved to {out}.")
+    return {"checkpoint": str(out), "epochs_run": history.epochs_run,
+            "seconds": round(history.seconds, 2),
+            "seconds_per_epoch": round(history.seconds / max(history.epochs_run, 1), 3),
+            "stop_reason": history.stop_reason, **metrics}
+
+
+class _Progress:
+    """A tqdm bar over all steps on stderr, with the running loss."""
+
+    def __init__(self, epochs: int, quiet: bool) -> None:
+        self.epochs, self.quiet, self.bar = epochs, quiet, None
+
+    def step(self, info) -> None:
+        if self.quiet:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.epochs * info.steps_per_epoch, unit="step", file=sys.stderr,
+                            dynamic_ncols=True)
+        self.bar.update(1)
+        if info.step == info.steps_per_epoch or info.step % 20 == 0:
+            self.bar.set_description(f"epoch {info.epoch}/{self.epochs}")
+            self.bar.set_postfix({k: f"{v:.3g}" for k, v in info.losses.items()}, refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _load(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from explorer.checkpoint import load_checkpoint
+    from explorer.data import load_dataset
+
+    ckpt = load_checkpoint(args.checkpoint)
+    data_cfg = ckpt.data if args.data_root is None else replace(ckpt.data, root=args.data_root)
+    return ckpt, load_dataset(data_cfg)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    from explorer.metrics import evaluate
+
+    ckpt, data = _load(args)
+    return {"checkpoint": args.checkpoint, "model": ckpt.config.name, "data": data.name,
+            "latent_dim": ckpt.config.latent_dim, **evaluate(ckpt.model, data)}
+
+
+def _codes(args: argparse.Namespace):
+    from explorer.latent import encode_all
+
+    ckpt, data = _load(args)
+    x, y = (data.x_test, data.y_test) if args.split == "test" else (data.x_train, data.y_train)
+    mu, logvar = encode_all(ckpt.model, x, with_logvar=True)
+    return mu.numpy(), (None if logvar is None else logvar.numpy()), (None if y is None else y.numpy())
+
+
+def _write_table(path: Path, columns: dict[str, Any]) -> None:
+    """Write arrays as .npz (each its own entry) or .csv (one column per dimension)."""
+    import numpy as np
+
+    from explorer.io import atomic_write_bytes
+
+    present = {k: np.asarray(v) for k, v in columns.items() if v is not None}
+    if path.suffix == ".npz":
+        import io
+
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **present)
+        atomic_write_bytes(path, buffer.getvalue())
+    elif path.suffix == ".csv":
+        header, blocks = [], []
+        for name, arr in present.items():
+            arr = arr.reshape(len(arr), -1)
+            header += [name] if arr.shape[1] == 1 else [f"{name}{i}" for i in range(arr.shape[1])]
+            blocks.append(arr.astype(np.float64))
+        import io
+
+        buffer = io.StringIO()
+        np.savetxt(buffer, np.hstack(blocks), delimiter=",", header=",".join(header), comments="",
+                   fmt="%.6g")
+        atomic_write_bytes(path, buffer.getvalue().encode())
+    else:
+        raise UsageError(f"--out must end in .npz or .csv, got {path.name!r}")
+
+
+def cmd_encode(args: argparse.Namespace) -> dict[str, Any]:
+    z, logvar, y = _codes(args)
+    out = Path(args.out)
+    _write_table(out, {"z": z, "logvar": logvar, "label": y})
+    return {"out": str(out), "n": len(z), "latent_dim": z.shape[1]}
+
+
+def cmd_project(args: argparse.Namespace) -> dict[str, Any]:
+    from explorer.config import ProjectionConfig
+    from explorer.projection import project
+
+    z, _, y = _codes(args)
+    cfg = ProjectionConfig(method=args.method, n_components=args.n_components, seed=args.seed,
+                           n_neighbors=args.n_neighbors, min_dist=args.min_dist,
+                           perplexity=args.perplexity)
+    print(f"projecting {len(z)} codes with {args.method}...", file=sys.stderr)
+    result = project(z, cfg)
+    out = Path(args.out)
+    _write_table(out, {"p": result.embedding, "label": y})
+    return {"out": str(out), "n": len(z), "method": args.method,
+            "seconds": round(result.seconds, 2)}
+
+
+COMMANDS = {
+    "devices": cmd_devices,
+    "models": cmd_models,
+    "data": cmd_data,
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "encode": cmd_encode,
+    "project": cmd_project,
+}

@@ -1,0 +1,119 @@
+"""One model interface for every autoencoder: ``encode``, ``decode``, ``loss``."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from explorer.config import ModelConfig
+from explorer.errors import ModelConfigError
+from explorer.models import regularizers as reg
+
+MIN_LATENT, MAX_LATENT = 2, 256
+
+
+class Autoencoder(nn.Module):
+    """An encoder body, a latent head, a decoder body and a loss.
+
+    Deterministic models map features to a code; variational ones map them to the mean and
+    log-variance of a diagonal Gaussian posterior and sample it with the reparameterization
+    trick during training. ``encode`` always returns the posterior mean: a sampled code
+    would make every map noisy.
+    """
+
+    def __init__(self, cfg: ModelConfig, encoder: nn.Module, decoder: nn.Module,
+                 variational: bool) -> None:
+        super().__init__()
+        if not MIN_LATENT <= cfg.latent_dim <= MAX_LATENT:
+            raise ModelConfigError(
+                f"latent_dim must be between {MIN_LATENT} and {MAX_LATENT}, got {cfg.latent_dim}."
+            )
+        if cfg.likelihood not in ("bernoulli", "gaussian"):
+            raise ModelConfigError(f"likelihood must be bernoulli or gaussian, got {cfg.likelihood!r}.")
+        self.cfg = cfg
+        self.variational = variational
+        self.encoder = encoder
+        width = encoder.out_features
+        self.head = nn.Linear(width, 2 * cfg.latent_dim if variational else cfg.latent_dim)
+        self.decoder = decoder
+        # sigma-VAE: one learned output scale makes the Gaussian likelihood calibrated, so a
+        # reconstruction term in MSE units cannot swamp or be swamped by the KL term.
+        self.log_sigma = nn.Parameter(torch.zeros(())) if cfg.likelihood == "gaussian" else None
+
+    @property
+    def latent_dim(self) -> int:
+        return self.cfg.latent_dim
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def check_input(self, x: torch.Tensor) -> None:
+        if tuple(x.shape[1:]) != self.cfg.input_shape:
+            raise ModelConfigError(
+                f"This model expects items of shape {self.cfg.input_shape}, got "
+                f"{tuple(x.shape[1:])}. Use data of the shape it was trained on."
+            )
+
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Mean and log-variance of q(z | x); the log-variance is None for a plain AE."""
+        h = self.head(self.encoder(x))
+        if not self.variational:
+            code = torch.sigmoid(h) if self.cfg.sparsity_target > 0 else h
+            return code, None
+        mu, logvar = h.chunk(2, dim=1)
+        return mu, logvar.clamp(-20.0, 10.0)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.posterior(x)[0]
+
+    def decode_params(self, z: torch.Tensor) -> torch.Tensor:
+        """Bernoulli logits or Gaussian means, shaped like the input."""
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Codes to items in data space (pixel intensities for Bernoulli models)."""
+        out = self.decode_params(z)
+        return torch.sigmoid(out) if self.cfg.likelihood == "bernoulli" else out
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    def nll(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """-log p(x | z) per sample for a plain AE or a VAE's decoder output."""
+        if self.cfg.likelihood == "bernoulli":
+            return reg.bernoulli_nll(params, x)
+        if self.log_sigma is None:
+            return (params - x).pow(2).flatten(1).sum(dim=1)
+        return reg.gaussian_nll(params, x, self.log_sigma.clamp(-7.0, 3.0))
+
+    def loss(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Named loss terms, each a mean over the batch, and their weighted sum ``total``.
+
+        In training mode the input is corrupted first when the config asks for noise; the
+        target is always the clean ``x``.
+        """
+        cfg = self.cfg
+        x_in = reg.corrupt(x, cfg.noise, cfg.noise_level) if self.training else x
+        mu, logvar = self.posterior(x_in)
+        terms: dict[str, torch.Tensor] = {}
+        if self.variational:
+            # Sampled in eval mode too: the ELBO is an expectation under q(z | x).
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            terms["recon"] = self.nll(self.decode_params(z), x).mean()
+            terms["kl"] = reg.gaussian_kl(mu, logvar).mean()
+            total = terms["recon"] + cfg.beta * terms["kl"]
+        else:
+            terms["recon"] = self.nll(self.decode_params(mu), x).mean()
+            total = terms["recon"]
+        if cfg.sparsity_l1 > 0:
+            terms["l1"] = mu.abs().sum(dim=1).mean()
+            total = total + cfg.sparsity_l1 * terms["l1"]
+        if cfg.sparsity_kl_weight > 0 and cfg.sparsity_target > 0:
+            terms["sparsity_kl"] = reg.sparsity_kl(mu, cfg.sparsity_target)
+            total = total + cfg.sparsity_kl_weight * terms["sparsity_kl"]
+        if cfg.contractive_weight > 0:
+            terms["contractive"] = reg.jacobian_frobenius(self.encode, x_in).mean()
+            total = total + cfg.contractive_weight * terms["contractive"]
+        terms["total"] = total
+        return terms

@@ -1,0 +1,191 @@
+"""The training loop. It owns the device and the loop; callers observe it through
+``on_step`` and stop it through ``should_stop``."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from explorer.config import TrainConfig
+from explorer.data import Dataset
+from explorer.device import resolve_device
+from explorer.errors import OutOfMemoryError, TrainingDivergedError
+from explorer.models import Autoencoder
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    epoch: int
+    step: int
+    steps_per_epoch: int
+    losses: dict[str, float]
+
+    @property
+    def progress(self) -> float:
+        return self.step / self.steps_per_epoch
+
+
+@dataclass
+class History:
+    """Per-epoch means of every loss term on train, validation and test data."""
+
+    train: dict[str, list[float]] = field(default_factory=dict)
+    validation: dict[str, list[float]] = field(default_factory=dict)
+    test: dict[str, list[float]] = field(default_factory=dict)
+    epochs_run: int = 0
+    seconds: float = 0.0
+    stop_reason: str = "completed"
+    best_epoch: int | None = None
+
+    def add(self, split: str, epoch_losses: dict[str, float]) -> None:
+        part = getattr(self, split)
+        for name, value in epoch_losses.items():
+            part.setdefault(name, []).append(value)
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> History:
+        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+
+
+@torch.no_grad()
+def evaluate_losses(model: Autoencoder, x: torch.Tensor, batch_size: int = 1024,
+                    seed: int = 0) -> dict[str, float]:
+    """Mean of each loss term over ``x`` in eval mode, with a fixed seed for VAE sampling."""
+    was_training = model.training
+    model.eval()
+    device = model.device
+    sums: dict[str, float] = {}
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        for start in range(0, len(x), batch_size):
+            batch = x[start:start + batch_size].to(device, non_blocking=True)
+            for name, value in model.loss(batch).items():
+                sums[name] = sums.get(name, 0.0) + value.item() * len(batch)
+    model.train(was_training)
+    return {name: total / len(x) for name, total in sums.items()}
+
+
+def fit(
+    model: Autoencoder,
+    data: Dataset,
+    cfg: TrainConfig,
+    on_step: Callable[[StepInfo], None] | None = None,
+    on_epoch: Callable[[int, History], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> History:
+    """Train ``model`` in place on ``data.x_train`` and return its history.
+
+    The whole training set is moved to the device once and batches are index slices, which
+    is many times faster than a DataLoader on data sets this size. With a validation split
+    and a patience, the best weights by validation loss are restored at the end.
+
+    Raises TrainingDivergedError (weights kept at the last finite state) on a NaN or
+    infinite loss, and OutOfMemoryError with advice when the device runs out of memory.
+    """
+    device = resolve_device(cfg.device)
+    model.check_input(data.x_train[:1])
+    torch.manual_seed(cfg.seed)
+    history = History()
+    try:
+        model.to(device)
+        x_train, x_val = _validation_split(data.x_train, cfg)
+        x_train = x_train.to(device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        _loop(model, x_train, x_val, data.x_test, cfg, optimizer, history, on_step, on_epoch,
+              should_stop)
+    except torch.OutOfMemoryError:
+        model.to("cpu")
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+        raise OutOfMemoryError(
+            f"{device} ran out of memory. Lower the batch size ({cfg.batch_size}) or the model "
+            "size, or train on the CPU."
+        ) from None
+    return history
+
+
+def _validation_split(x: torch.Tensor, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor | None]:
+    if cfg.validation_fraction <= 0:
+        return x, None
+    generator = torch.Generator().manual_seed(cfg.seed)
+    order = torch.randperm(len(x), generator=generator)
+    n_val = max(1, int(round(cfg.validation_fraction * len(x))))
+    return x[order[n_val:]], x[order[:n_val]]
+
+
+def _loop(model, x_train, x_val, x_test, cfg, optimizer, history, on_step, on_epoch,
+          should_stop) -> None:
+    steps = math.ceil(len(x_train) / cfg.batch_size)
+    start = time.perf_counter()
+    good_state = copy.deepcopy(model.state_dict())
+    best_val, best_state, bad_epochs = math.inf, None, 0
+    generator = torch.Generator(device=x_train.device).manual_seed(cfg.seed)
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        order = torch.randperm(len(x_train), device=x_train.device, generator=generator)
+        sums: dict[str, torch.Tensor] = {}
+        for step in range(steps):
+            batch = x_train[order[step * cfg.batch_size:(step + 1) * cfg.batch_size]]
+            terms = model.loss(batch)
+            total = terms["total"]
+            if not torch.isfinite(total):
+                _restore_finite(model, good_state)
+                history.epochs_run, history.seconds = epoch - 1, time.perf_counter() - start
+                history.stop_reason = "diverged"
+                raise TrainingDivergedError(
+                    f"The loss became {total.item()} at epoch {epoch}, step {step + 1}. Training "
+                    "stopped and the model keeps its last good weights. Lower the learning rate "
+                    f"({cfg.lr}), set a gradient clip, or check the data for extreme values.",
+                    history,
+                )
+            optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            if cfg.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            for name, value in terms.items():
+                sums[name] = sums.get(name, 0.0) + value.detach() * len(batch)
+            if on_step is not None:
+                on_step(StepInfo(epoch, step + 1, steps,
+                                 {k: v.item() for k, v in terms.items()}))
+            if should_stop is not None and should_stop():
+                history.stop_reason = "stopped"
+                break
+        history.add("train", {k: (v / len(x_train)).item() for k, v in sums.items()})
+        history.epochs_run = epoch
+        good_state = copy.deepcopy(model.state_dict())
+        if x_val is not None:
+            val = evaluate_losses(model, x_val, seed=cfg.seed)
+            history.add("validation", val)
+            if val["total"] < best_val:
+                best_val, best_state, bad_epochs = val["total"], good_state, 0
+                history.best_epoch = epoch
+            else:
+                bad_epochs += 1
+        if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
+            history.add("test", evaluate_losses(model, x_test, seed=cfg.seed))
+        history.seconds = time.perf_counter() - start
+        if on_epoch is not None:
+            on_epoch(epoch, history)
+        if history.stop_reason == "stopped":
+            break
+        if cfg.early_stopping_patience is not None and bad_epochs > cfg.early_stopping_patience:
+            history.stop_reason = "early_stopping"
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+
+
+def _restore_finite(model: Autoencoder, good_state: dict) -> None:
+    """Keep the current weights if they are all finite (the bad loss came from the input or
+    the forward pass), else roll back to the end of the last completed epoch."""
+    if not all(torch.isfinite(p).all() for p in model.parameters()):
+        model.load_state_dict(good_state)

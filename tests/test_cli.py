@@ -1,0 +1,90 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from explorer.cli import main
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli") / "vae"
+    code = main(["train", "--data", "digits", "--model", "vae", "--latent-dim", "2", "--epochs", "2",
+                 "--out", str(folder), "--quiet", "--json"])
+    assert code == 0
+    return folder
+
+
+def test_models_and_devices_json(capsys):
+    code, out, _ = run_cli(capsys, "models", "--json")
+    assert code == 0
+    names = {m["name"] for m in json.loads(out)}
+    assert {"ae", "vae", "conv_ae", "conv_vae"} <= names
+    code, out, _ = run_cli(capsys, "devices", "--json")
+    assert code == 0 and json.loads(out)[0]["id"] == "cpu"
+
+
+def test_train_reports_and_saves(trained, capsys):
+    assert (trained / "config.json").is_file() and (trained / "model.safetensors").is_file()
+    code, out, _ = run_cli(capsys, "evaluate", str(trained), "--json")
+    report = json.loads(out)
+    assert code == 0
+    assert report["model"] == "vae" and report["latent_dim"] == 2
+    assert 0 < report["recon_sse"] < 64 and report["neg_elbo"] > report["kl"] > 0
+
+
+def test_encode_and_project_write_files(trained, tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "encode", str(trained), "--out", str(tmp_path / "z.npz"), "--json")
+    assert code == 0
+    with np.load(tmp_path / "z.npz", allow_pickle=False) as f:
+        assert f["z"].shape == (360, 2) and f["logvar"].shape == (360, 2) and f["label"].shape == (360,)
+    code, out, _ = run_cli(capsys, "project", str(trained), "--method", "pca",
+                           "--out", str(tmp_path / "p.csv"), "--json")
+    assert code == 0 and json.loads(out)["n"] == 360
+    table = np.loadtxt(tmp_path / "p.csv", delimiter=",", skiprows=1)
+    assert table.shape == (360, 3)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--epochs", "zero"], "expected a whole number"),
+        (["train", "--latent-dim", "-3"], "must be positive"),
+        (["train", "--data", "imagenet"], "Unknown data source 'imagenet'"),
+        (["train", "--model", "gpt"], "Unknown model 'gpt'"),
+        (["train", "--device", "cuda:7"], "Available devices: cpu"),
+        (["train", "--hidden", "a,b"], "comma-separated integers"),
+        (["frobnicate"], "invalid choice"),
+        (["evaluate", "/no/such/folder"], "is not a checkpoint folder"),
+        (["encode", "/no/such/folder", "--out", "z.txt"], "is not a checkpoint folder"),
+        (["train", "--data", "mnist", "--data-root", "/nonexistent-root", "--epochs", "1"],
+         "MNIST files not found"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(capsys, monkeypatch, argv, message):
+    import torchvision.datasets.mnist as tv_mnist
+
+    monkeypatch.setattr(tv_mnist.MNIST, "mirrors", ["http://127.0.0.1:9/"])
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_bad_output_suffix(trained, capsys):
+    code, _, err = run_cli(capsys, "encode", str(trained), "--out", "codes.txt")
+    assert code == 2 and "must end in .npz or .csv" in err
+
+
+def test_module_entry_point_exits_2_on_bad_arguments():
+    proc = subprocess.run([sys.executable, "-m", "explorer", "train", "--epochs", "x"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: argument --epochs")

@@ -1,0 +1,61 @@
+import pytest
+import torch
+
+from explorer.config import ModelConfig
+from explorer.errors import ModelConfigError
+from explorer.models import MODELS, build_model
+
+SHAPES = [(1, 8, 8), (1, 28, 28), (3, 13, 11)]
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_model_keeps_the_interface(name, shape):
+    model = build_model(ModelConfig(name=name, input_shape=shape, latent_dim=3))
+    x = torch.rand(4, *shape)
+    z = model.encode(x)
+    assert z.shape == (4, 3)
+    x_hat = model.decode(z)
+    assert x_hat.shape == x.shape
+    assert x_hat.min() >= 0.0 and x_hat.max() <= 1.0  # Bernoulli models decode to intensities
+    terms = model.loss(x)
+    assert "total" in terms and "recon" in terms and torch.isfinite(terms["total"])
+    assert ("kl" in terms) == MODELS[name].variational
+    mu, logvar = model.posterior(x)
+    assert (logvar is not None) == MODELS[name].variational
+
+
+def test_gaussian_likelihood_decodes_unbounded_values():
+    model = build_model(ModelConfig(name="vae", input_shape=(5,), latent_dim=2, likelihood="gaussian"))
+    with torch.no_grad():
+        model.decoder.net[-1].bias.fill_(-3.0)
+    assert model.decode(torch.zeros(1, 2)).max() < 0  # no sigmoid squashing
+
+
+def test_vae_encode_is_the_posterior_mean_and_deterministic():
+    model = build_model(ModelConfig(name="vae", input_shape=(1, 8, 8), latent_dim=2)).eval()
+    x = torch.rand(6, 1, 8, 8)
+    assert torch.equal(model.encode(x), model.encode(x))
+    assert torch.equal(model.encode(x), model.posterior(x)[0])
+
+
+@pytest.mark.parametrize("latent_dim", [0, 1, 257])
+def test_latent_size_out_of_range_is_refused(latent_dim):
+    with pytest.raises(ModelConfigError, match="latent_dim must be between 2 and 256"):
+        build_model(ModelConfig(name="ae", input_shape=(4,), latent_dim=latent_dim))
+
+
+def test_unknown_model_names_the_choices():
+    with pytest.raises(ModelConfigError, match="Unknown model 'nope'.*vae"):
+        build_model(ModelConfig(name="nope"))
+
+
+def test_conv_model_on_tabular_data_says_to_use_mlp():
+    with pytest.raises(ModelConfigError, match="Pick an MLP model"):
+        build_model(ModelConfig(name="conv_vae", input_shape=(13,)))
+
+
+def test_wrong_input_shape_is_reported():
+    model = build_model(ModelConfig(name="ae", input_shape=(1, 8, 8)))
+    with pytest.raises(ModelConfigError, match=r"expects items of shape \(1, 8, 8\)"):
+        model.check_input(torch.rand(2, 1, 28, 28))

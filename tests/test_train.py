@@ -1,0 +1,135 @@
+import math
+
+import pytest
+import torch
+
+from explorer.config import ModelConfig, TrainConfig
+from explorer.data import Dataset
+from explorer.errors import DeviceError, OutOfMemoryError, TrainingDivergedError
+from explorer.latent import encode_all
+from explorer.models import build_model
+from explorer.train import evaluate_losses, fit
+
+
+def _model(name: str, data: Dataset, latent_dim: int = 2, **kw):
+    return build_model(ModelConfig(name=name, input_shape=data.item_shape, latent_dim=latent_dim,
+                                   likelihood=data.likelihood, **kw))
+
+
+@pytest.fixture(scope="module")
+def trained_pair(digits):
+    cfg = TrainConfig(epochs=15, batch_size=64, lr=2e-3)
+    ae, vae = _model("ae", digits), _model("vae", digits)
+    untrained = [evaluate_losses(m, digits.x_test)["recon"] for m in (ae, vae)]
+    histories = fit(ae, digits, cfg), fit(vae, digits, cfg)
+    return ae, vae, list(zip(untrained, histories))
+
+
+def test_training_lowers_test_loss(trained_pair):
+    for untrained, history in trained_pair[2]:
+        assert history.test["recon"][-1] < 0.6 * untrained
+        assert history.test["recon"][-1] < history.test["recon"][0]
+        assert history.epochs_run == 15 and history.stop_reason == "completed"
+        assert set(history.train) >= {"recon", "total"}
+
+
+def test_vae_kl_pulls_aggregate_posterior_toward_standard_normal(trained_pair, digits):
+    ae, vae, _ = trained_pair
+    z_vae = encode_all(vae, digits.x_test)
+    z_ae = encode_all(ae, digits.x_test)
+    # The VAE's codes: mean near 0, variance of the aggregate posterior near 1 (the
+    # aggregate variance is Var(mu) + E[sigma^2]; we check the means' spread stays O(1)).
+    _, logvar = encode_all(vae, digits.x_test, with_logvar=True)
+    aggregate_var = z_vae.var(dim=0) + logvar.exp().mean(dim=0)
+    assert z_vae.mean(dim=0).abs().max() < 0.35
+    assert ((aggregate_var > 0.5) & (aggregate_var < 1.6)).all()
+    # A plain AE has nothing tying its codes to N(0, I): they sit far from it.
+    ae_distance = (z_ae.mean(dim=0).abs().max() + (z_ae.var(dim=0) - 1).abs().max()).item()
+    vae_distance = (z_vae.mean(dim=0).abs().max() + (aggregate_var - 1).abs().max()).item()
+    assert ae_distance > 3 * vae_distance
+
+
+def test_nan_loss_stops_training_and_keeps_finite_weights(digits):
+    model = _model("ae", digits)
+    calls = {"n": 0}
+    original = model.loss
+
+    def loss_that_breaks(x):
+        calls["n"] += 1
+        terms = original(x)
+        if calls["n"] == 30:
+            terms["total"] = terms["total"] * float("nan")
+        return terms
+
+    model.loss = loss_that_breaks
+    with pytest.raises(TrainingDivergedError, match="became nan at epoch 2.*last good weights") as info:
+        fit(model, digits, TrainConfig(epochs=5, batch_size=64))
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert info.value.history.stop_reason == "diverged"
+    assert info.value.history.epochs_run == 1
+
+
+def test_nan_weights_roll_back_to_last_epoch(digits):
+    model = _model("ae", digits)
+    snapshots = []
+
+    def on_epoch(epoch, history):
+        snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
+        if epoch == 2:
+            with torch.no_grad():
+                next(model.parameters()).fill_(float("nan"))
+
+    with pytest.raises(TrainingDivergedError):
+        fit(model, digits, TrainConfig(epochs=4, batch_size=64), on_epoch=on_epoch)
+    restored = model.state_dict()
+    assert all(torch.equal(restored[k], snapshots[1][k]) for k in restored)
+
+
+def test_stop_request_ends_cleanly_with_history(digits):
+    model = _model("vae", digits)
+    steps = []
+    history = fit(model, digits, TrainConfig(epochs=50, batch_size=64),
+                  on_step=steps.append, should_stop=lambda: len(steps) >= 7)
+    assert history.stop_reason == "stopped" and history.epochs_run == 1
+    assert len(steps) == 7 and steps[-1].progress == pytest.approx(7 / steps[-1].steps_per_epoch)
+    assert len(history.test["total"]) == 1
+
+
+def test_early_stopping_restores_best_validation_weights(digits):
+    model = _model("ae", digits, latent_dim=16, hidden=(512, 512))
+    cfg = TrainConfig(epochs=60, batch_size=32, lr=3e-3, validation_fraction=0.2,
+                      early_stopping_patience=2)
+    history = fit(model, digits, cfg)
+    best = history.best_epoch
+    assert best is not None
+    assert history.validation["total"][best - 1] == min(history.validation["total"])
+    if history.stop_reason == "early_stopping":
+        assert history.epochs_run == best + 3
+
+
+def test_missing_cuda_is_a_clear_error(digits):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(DeviceError, match="No CUDA GPU is visible.*Available devices: cpu"):
+        fit(_model("ae", digits), digits, TrainConfig(epochs=1, device="cuda:0"))
+
+
+def test_out_of_memory_becomes_advice(digits, monkeypatch):
+    model = _model("ae", digits)
+
+    def explode(x):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    monkeypatch.setattr(model, "loss", explode)
+    with pytest.raises(OutOfMemoryError, match="Lower the batch size"):
+        fit(model, digits, TrainConfig(epochs=1))
+
+
+def test_same_seed_same_weights(digits):
+    cfg = TrainConfig(epochs=2, batch_size=64, seed=3)
+    a, b = _model("vae", digits), _model("vae", digits)
+    b.load_state_dict(a.state_dict())
+    fit(a, digits, cfg)
+    fit(b, digits, cfg)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert not math.isnan(next(a.parameters()).sum().item())
