@@ -5,10 +5,12 @@ it costs a file read instead of an encode and a UMAP fit."""
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from explorer.checkpoint import read_config
 from explorer.config import ProjectionConfig
@@ -18,9 +20,8 @@ from explorer.errors import CheckpointError
 from explorer.io import atomic_write_bytes
 from explorer.latent import encode_all
 from explorer.models import Autoencoder
-from explorer.projection import project
+from explorer.projection import cache_key, project
 
-RUNS_DIR = Path("runs")
 CODES_FILE = "codes.npz"
 PROJECTIONS_DIR = "projections"
 
@@ -50,11 +51,21 @@ class ModelEntry:
         return bool(spec and spec.variational)
 
 
-def list_models(runs_dir: Path = RUNS_DIR, pretrained_dir: Path = PRETRAINED_DIR) -> list[ModelEntry]:
+def runs_dir() -> Path:
+    """Where the user's trained models go: ``$LATENT_EXPLORER_RUNS`` or ``./runs``."""
+    return Path(os.environ.get("LATENT_EXPLORER_RUNS", "runs"))
+
+
+def user_cache() -> Path:
+    """Where computed projections are cached: ``$LATENT_EXPLORER_CACHE`` or ``./.cache``."""
+    return Path(os.environ.get("LATENT_EXPLORER_CACHE", ".cache"))
+
+
+def list_models(runs: Path | None = None, pretrained: Path = PRETRAINED_DIR) -> list[ModelEntry]:
     """Every readable checkpoint under the two folders; unreadable ones are skipped here and
     reported when someone tries to open them."""
     entries = []
-    for source, root in (("pretrained", pretrained_dir), ("runs", runs_dir)):
+    for source, root in (("pretrained", pretrained), ("runs", runs or runs_dir())):
         if not root.is_dir():
             continue
         for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -96,3 +107,40 @@ def read_precomputed_codes(folder: Path, n_items: int) -> tuple[np.ndarray, np.n
         z = f["z"]
         logvar = f["logvar"] if "logvar" in f.files else None
     return (z, logvar) if len(z) == n_items else None
+
+
+def projection_cache_dir(folder: Path, z: np.ndarray, cfg: ProjectionConfig) -> Path:
+    """The model folder's own precomputed projections when they hold this one (shipped
+    models), else the user's cache, so opening a shipped model never writes into the repo."""
+    shipped = folder / PROJECTIONS_DIR
+    if (shipped / f"{cfg.method}-{cache_key(z, cfg)}.npz").is_file():
+        return shipped
+    return user_cache() / "projections"
+
+
+DISPLAY_FILE = "display.npz"
+
+
+def write_display_data(folder: Path, data: Dataset) -> None:
+    """Keep the test split beside a model trained on an upload, which may not exist later."""
+    arrays = {"x_test": data.x_test.numpy(), "kind": np.array(data.kind)}
+    if data.y_test is not None:
+        arrays["y_test"] = data.y_test.numpy()
+    if data.class_names:
+        arrays["class_names"] = np.array(data.class_names)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    atomic_write_bytes(folder / DISPLAY_FILE, buffer.getvalue())
+
+
+def read_display_data(folder: Path, name: str) -> Dataset | None:
+    path = folder / DISPLAY_FILE
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as f:
+        x = torch.from_numpy(f["x_test"])
+        y = torch.from_numpy(f["y_test"]) if "y_test" in f.files else None
+        names = tuple(str(v) for v in f["class_names"]) if "class_names" in f.files else None
+        kind = str(f["kind"])
+    # The display copy only has a test split; it also serves as "train" for code that needs one.
+    return Dataset(name=name, kind=kind, x_train=x, y_train=y, x_test=x, y_test=y, class_names=names)

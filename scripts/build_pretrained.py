@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -18,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from explorer.catalog import write_precomputed  # noqa: E402
-from explorer.checkpoint import save_checkpoint  # noqa: E402
+from explorer.catalog import PROJECTIONS_DIR, write_precomputed  # noqa: E402
+from explorer.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from explorer.config import DataConfig, ModelConfig, ProjectionConfig, TrainConfig  # noqa: E402
 from explorer.data import load_dataset  # noqa: E402
 from explorer.data.sample import PRETRAINED_DIR, write_mnist_sample  # noqa: E402
@@ -37,6 +38,7 @@ class Recipe:
 
 
 MNIST_SHAPE = (1, 28, 28)
+PROJECTIONS = [ProjectionConfig(method=m) for m in ("pca", "umap", "tsne")]
 RECIPES = [
     Recipe("mnist-ae-2d", ModelConfig("ae", MNIST_SHAPE, 2, hidden=(512, 256)),
            TrainConfig(epochs=30, batch_size=128, lr=1e-3),
@@ -72,12 +74,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", required=True, help="folder holding MNIST/raw")
     parser.add_argument("--only", nargs="*", default=None, help="recipe names to rebuild")
+    parser.add_argument("--projections-only", action="store_true",
+                        help="keep the trained checkpoints; recompute codes and projections")
     args = parser.parse_args()
     full = load_dataset(DataConfig("mnist", root=args.data_root))
-    write_mnist_sample(full)
+    if not args.projections_only:
+        write_mnist_sample(full)
     sample = load_dataset(DataConfig("mnist_sample"))
     for recipe in RECIPES:
         if args.only and recipe.name not in args.only:
+            continue
+        folder = PRETRAINED_DIR / recipe.name
+        if args.projections_only:
+            model = load_checkpoint(folder).model
+            shutil.rmtree(folder / PROJECTIONS_DIR, ignore_errors=True)
+            write_precomputed(folder, model, sample, PROJECTIONS)
             continue
         print(f"== {recipe.name}", flush=True)
         model = build_model(recipe.model)
@@ -85,15 +96,13 @@ def main() -> None:
                       on_epoch=lambda e, h: print(f"  epoch {e}: test {h.test['total'][-1]:.2f}",
                                                   flush=True))
         metrics = evaluate(model, full)
-        folder = PRETRAINED_DIR / recipe.name
         # The data config names the source without this machine's path to it.
         save_checkpoint(folder, model, DataConfig("mnist"), recipe.train, metrics, history,
                         extra={"display_data": "mnist_sample", "summary": recipe.summary})
         (folder / "README.md").write_text(model_card(recipe, metrics, history.seconds,
                                                       history.epochs_run))
         started = time.perf_counter()
-        write_precomputed(folder, model, sample,
-                          [ProjectionConfig(method=m) for m in ("pca", "umap", "tsne")])
+        write_precomputed(folder, model, sample, PROJECTIONS)
         print(json.dumps({"name": recipe.name, **metrics,
                           "projection_seconds": round(time.perf_counter() - started, 1)}), flush=True)
 

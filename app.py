@@ -1,0 +1,18 @@
+"""Latent Explorer: `streamlit run app.py`."""
+
+import explorer  # noqa: F401, I001  (first: sets the OpenMP wait policy before torch loads)
+import streamlit as st
+
+from explorer.ui.compare import compare_page
+from explorer.ui.explore import explore_page
+from explorer.ui.train_page import train_page
+
+st.set_page_config(page_title="Latent Explorer", page_icon=":material/explore:", layout="wide")
+st.navigation(
+    [
+        st.Page(explore_page, title="Explore", icon=":material/scatter_plot:", url_path="explore",
+                default=True),
+        st.Page(compare_page, title="AE vs VAE", icon=":material/compare:", url_path="compare"),
+        st.Page(train_page, title="Train", icon=":material/model_training:", url_path="train"),
+    ]
+).run()

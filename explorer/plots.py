@@ -1,0 +1,483 @@
+"""Plotly figure builders for the latent map, training curves and single items.
+
+Pure functions from arrays to ``go.Figure``; the app only displays them. Conventions
+the app relies on:
+
+- Every data-point trace of ``latent_scatter`` carries ``customdata`` = the item's index
+  into ``points``, so a click or box selection maps back to items.
+- The probe grid of ``add_probe_grid`` carries negative ``customdata`` (``-1 - k``), so a
+  click on empty space (which Streamlit does not report, streamlit issue 8824) can be
+  told from a click on an item. Overlays (paths, samples, densities, ellipses) carry no
+  ``customdata``.
+- 2-D maps use WebGL traces (``Scattergl``) so 10,000 points stay fluid. WebGL traces
+  are drawn above SVG traces whatever their order, so overlays that must be seen on
+  top of the points are WebGL too; density contours are SVG and sit beneath them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+# Zoom and pan survive Streamlit reruns while this string stays the same.
+UIREVISION = "latent-map"
+SELECTED_NAME = "selected"
+PROBE_NAME = "probe"
+TRAIN_COLOR, TEST_COLOR = "#1f77b4", "#ff7f0e"
+_MARKER_OPACITY = 0.8
+
+
+def class_color(label: int, n_classes: int = 10) -> str:
+    """The colour of class ``label``: the same class always gets the same colour, from
+    Plotly's 10-colour palette, or Dark24 when there are more than 10 classes."""
+    palette = qualitative.Plotly if n_classes <= len(qualitative.Plotly) else qualitative.Dark24
+    return palette[int(label) % len(palette)]
+
+
+def _check_points(points: np.ndarray) -> np.ndarray:
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] not in (2, 3):
+        raise ValueError(f"expected points of shape (n, 2) or (n, 3), got {points.shape}")
+    return points
+
+
+def _check_length(name: str, values: Sequence | np.ndarray | None, n: int) -> None:
+    if values is not None and len(values) != n:
+        raise ValueError(f"{name} has {len(values)} entries but there are {n} points")
+
+
+def _scatter(points: np.ndarray, **kwargs) -> go.Scattergl | go.Scatter3d:
+    """A WebGL scatter trace for 2-D or 3-D points. In 2-D, points stay fully visible when
+    something else is selected: the app draws its own selection, and a click on the probe
+    grid must not dim the whole map."""
+    if points.shape[1] == 3:
+        return go.Scatter3d(x=points[:, 0], y=points[:, 1], z=points[:, 2], **kwargs)
+    opacity = kwargs.get("marker", {}).get("opacity", 1.0)
+    return go.Scattergl(x=points[:, 0], y=points[:, 1], unselected={"marker": {"opacity": opacity}}, **kwargs)
+
+
+def _label_name(label: int, label_names: Sequence[str] | None) -> str:
+    if label_names is not None and 0 <= label < len(label_names):
+        return str(label_names[label])
+    return str(label)
+
+
+def latent_scatter(
+    points: np.ndarray,
+    *,
+    labels: np.ndarray | None = None,
+    label_names: Sequence[str] | None = None,
+    values: np.ndarray | None = None,
+    value_name: str = "",
+    hover: Sequence[str] | None = None,
+    selected: Sequence[int] = (),
+    title: str = "",
+    axis_titles: Sequence[str] = ("dim 1", "dim 2", "dim 3"),
+) -> go.Figure:
+    """The latent map: ``points`` ``(n, 2)`` as ``Scattergl`` or ``(n, 3)`` as ``Scatter3d``.
+
+    With ``labels`` (ints), one trace per class present, so the legend toggles classes;
+    with ``values``, one trace coloured by them with a colorbar titled ``value_name``
+    (values win when both are given; labels then still name the points on hover). Without
+    either, one plain trace. ``selected`` indices are drawn on top as rings in a trace
+    named ``"selected"``. Hover shows ``hover[i]`` when given, else ``"#i label"``.
+    ``axis_titles`` gives one title per dimension used.
+    """
+    points = _check_points(points)
+    n, dim = points.shape
+    labels = None if labels is None else np.asarray(labels).astype(np.int64)
+    values = None if values is None else np.asarray(values, dtype=np.float64)
+    for name, given in (("labels", labels), ("values", values), ("hover", hover)):
+        _check_length(name, given, n)
+    selected = np.asarray(selected, dtype=np.int64).reshape(-1)
+    if selected.size and (selected.min() < 0 or selected.max() >= n):
+        raise ValueError(f"selected indices must be between 0 and {n - 1}")
+
+    index = np.arange(n)
+    size = (6 if n <= 2000 else 4) if dim == 2 else (3 if n <= 2000 else 2)
+
+    def hover_for(members: np.ndarray, description: str) -> dict:
+        """Per-point ``hover`` texts when given; otherwise one template per trace, which
+        keeps 10,000 points free of 10,000 strings (build time and page weight)."""
+        if hover is not None:
+            return {"hovertext": [hover[i] for i in members], "hoverinfo": "text"}
+        return {"hovertemplate": f"#%{{customdata}} {description}<extra></extra>"}
+
+    fig = go.Figure()
+    if values is not None:
+        marker = {
+            "color": values,
+            "colorscale": "Viridis",
+            "showscale": True,
+            "colorbar": {"title": {"text": value_name}},
+            "size": size,
+            "opacity": _MARKER_OPACITY,
+        }
+        names = None if labels is None else [_label_name(int(k), label_names) for k in labels]
+        value_line = f"<br>{value_name or 'value'}: %{{marker.color:.4g}}"
+        fig.add_trace(
+            _scatter(
+                points,
+                mode="markers",
+                name=value_name or "value",
+                marker=marker,
+                customdata=index,
+                text=names,
+                showlegend=False,
+                **hover_for(index, ("" if names is None else "%{text}") + value_line),
+            )
+        )
+    elif labels is not None:
+        n_classes = max(len(label_names or ()), int(labels.max()) + 1 if n else 0)
+        for label in np.unique(labels):
+            members = index[labels == label]
+            name = _label_name(int(label), label_names)
+            marker = {"color": class_color(label, n_classes), "size": size, "opacity": _MARKER_OPACITY}
+            fig.add_trace(
+                _scatter(
+                    points[members],
+                    mode="markers",
+                    name=name,
+                    legendgroup=str(label),
+                    marker=marker,
+                    customdata=members,
+                    **hover_for(members, name),
+                )
+            )
+    else:
+        marker = {"color": TRAIN_COLOR, "size": size, "opacity": _MARKER_OPACITY}
+        fig.add_trace(
+            _scatter(
+                points,
+                mode="markers",
+                name="items",
+                marker=marker,
+                customdata=index,
+                showlegend=False,
+                **hover_for(index, ""),
+            )
+        )
+
+    ring = {
+        "symbol": "circle-open",
+        "size": 16 if dim == 2 else 8,
+        "color": "#111111",
+        "line": {"width": 2.5},
+    }
+    fig.add_trace(
+        _scatter(
+            points[selected],
+            mode="markers",
+            name=SELECTED_NAME,
+            marker=ring,
+            customdata=selected,
+            showlegend=bool(selected.size),
+            **hover_for(selected, SELECTED_NAME),
+        )
+    )
+
+    titles = [*axis_titles, *(f"dim {i + 1}" for i in range(len(axis_titles), dim))][:dim]
+    fig.update_layout(
+        template="plotly_white",
+        title={"text": title},
+        height=600,
+        margin={"l": 10, "r": 10, "b": 10, "t": 40 if title else 10},
+        legend={"itemsizing": "constant", "x": 1.02, "xanchor": "left", "y": 1},
+        clickmode="event+select",
+        dragmode="zoom",
+        hovermode="closest",
+        uirevision=UIREVISION,
+    )
+    if dim == 2:
+        fig.update_xaxes(title_text=titles[0])
+        fig.update_yaxes(title_text=titles[1], scaleanchor="x", scaleratio=1)
+    else:
+        fig.update_scenes(
+            xaxis_title_text=titles[0],
+            yaxis_title_text=titles[1],
+            zaxis_title_text=titles[2],
+            aspectmode="data",
+        )
+    return fig
+
+
+def add_probe_grid(
+    fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float], steps: int = 60
+) -> go.Figure:
+    """Add an invisible, clickable ``steps`` x ``steps`` grid named ``"probe"`` to a 2-D map.
+
+    Streamlit reports clicks on points but not on empty space, so the app decodes "here"
+    by reading the nearest probe point. Plotly finds hover and click targets from the data
+    coordinates, not from drawn pixels, so opacity 0 keeps them clickable. ``customdata``
+    is ``-1 - k`` for grid point ``k`` (all negative, all distinct); a real point near the
+    cursor still wins because hovering picks the closest point of any trace.
+    """
+    if steps < 2:
+        raise ValueError(f"the probe grid needs at least 2 steps per axis, got {steps}")
+    gx, gy = np.meshgrid(np.linspace(*x_range, steps), np.linspace(*y_range, steps))
+    fig.add_trace(
+        go.Scattergl(
+            x=gx.ravel(),
+            y=gy.ravel(),
+            mode="markers",
+            name=PROBE_NAME,
+            marker={"size": 8, "color": "#888888", "opacity": 0.0},
+            selected={"marker": {"opacity": 0.0}},
+            unselected={"marker": {"opacity": 0.0}},
+            customdata=-1 - np.arange(steps * steps),
+            hovertemplate="decode here (%{x:.3g}, %{y:.3g})<extra></extra>",
+            hoverlabel={"bgcolor": "white"},
+            showlegend=False,
+        )
+    )
+    return fig
+
+
+def add_path(fig: go.Figure, points: np.ndarray, name: str = "path", color: str = "#d62728") -> go.Figure:
+    """Add a line with markers through ``points`` (an interpolation path, 2-D or 3-D);
+    the two endpoints get larger markers."""
+    points = _check_points(points)
+    if len(points) == 0:
+        raise ValueError("a path needs at least one point")
+    dim = points.shape[1]
+    sizes = np.full(len(points), 5 if dim == 2 else 3)
+    sizes[[0, -1]] = 13 if dim == 2 else 7
+    fig.add_trace(
+        _scatter(
+            points,
+            mode="lines+markers",
+            name=name,
+            line={"color": color, "width": 2.5},
+            marker={"color": color, "size": sizes, "opacity": 1.0, "line": {"color": "white", "width": 1}},
+            hovertext=[f"{name} step {i}" for i in range(len(points))],
+            hoverinfo="text",
+        )
+    )
+    return fig
+
+
+def add_points(
+    fig: go.Figure,
+    points: np.ndarray,
+    name: str,
+    symbol: str = "x",
+    color: str = "#111111",
+    size: float = 10,
+    hover: Sequence[str] | None = None,
+) -> go.Figure:
+    """Overlay marked points (prior samples, path endpoints, the current decode spot) in
+    2-D or 3-D; ``hover`` gives one text per point, else the trace name and index."""
+    points = _check_points(points)
+    _check_length("hover", hover, len(points))
+    fig.add_trace(
+        _scatter(
+            points,
+            mode="markers",
+            name=name,
+            marker={"symbol": symbol, "color": color, "size": size, "opacity": 1.0},
+            hovertext=list(hover) if hover is not None else [f"{name} {i}" for i in range(len(points))],
+            hoverinfo="text",
+        )
+    )
+    return fig
+
+
+def add_density(
+    fig: go.Figure, points: np.ndarray, name: str, color: str, ncontours: int = 6, bins: int = 40
+) -> go.Figure:
+    """Add density contour lines of 2-D ``points`` in one colour, no fill and no colorbar,
+    so two densities (the prior's and the data's) can be compared on one map. Binned in
+    the browser, so it costs nothing here; not hoverable, so clicks go to the points."""
+    points = _check_points(points)
+    if points.shape[1] != 2:
+        raise ValueError("density contours need a 2-D map")
+    fig.add_trace(
+        go.Histogram2dContour(
+            x=points[:, 0],
+            y=points[:, 1],
+            name=name,
+            histnorm="probability density",
+            nbinsx=bins,
+            nbinsy=bins,
+            ncontours=ncontours,
+            contours={"coloring": "lines"},
+            colorscale=[[0.0, color], [1.0, color]],
+            line={"width": 1.5, "smoothing": 1.0},
+            showscale=False,
+            showlegend=True,
+            hoverinfo="skip",
+        )
+    )
+    return fig
+
+
+def add_ellipses(
+    fig: go.Figure,
+    centers: np.ndarray,
+    radii: np.ndarray,
+    name: str = "posterior spread",
+    max_items: int = 2000,
+    color: str = "rgba(80, 80, 80, 0.45)",
+) -> go.Figure:
+    """Add axis-aligned ellipses (e.g. a VAE posterior's std per axis) as one line trace
+    whose outlines are separated by NaN gaps. Above ``max_items`` an evenly spaced subset
+    is drawn, which keeps the page light and still covers every region of the map."""
+    centers, radii = np.asarray(centers, dtype=np.float64), np.asarray(radii, dtype=np.float64)
+    if centers.ndim != 2 or centers.shape[1] != 2 or radii.shape != centers.shape:
+        raise ValueError(f"centers and radii must both be (n, 2), got {centers.shape} and {radii.shape}")
+    if len(centers) > max_items:
+        keep = np.linspace(0, len(centers) - 1, max_items).astype(np.int64)
+        centers, radii = centers[keep], radii[keep]
+    theta = np.linspace(0.0, 2.0 * math.pi, 25)
+    gap = np.full((len(centers), 1), np.nan)
+    x = np.hstack([centers[:, :1] + radii[:, :1] * np.cos(theta), gap]).ravel()
+    y = np.hstack([centers[:, 1:] + radii[:, 1:] * np.sin(theta), gap]).ravel()
+    fig.add_trace(
+        go.Scattergl(
+            x=x,
+            y=y,
+            mode="lines",
+            name=name,
+            line={"color": color, "width": 1},
+            connectgaps=False,
+            hoverinfo="skip",
+        )
+    )
+    return fig
+
+
+def loss_curves(
+    train: Mapping[str, Sequence[float]],
+    test: Mapping[str, Sequence[float]] | None = None,
+    *,
+    x: Sequence[float] | None = None,
+    test_x: Sequence[float] | None = None,
+    x_title: str = "epoch",
+    test_name: str = "test",
+) -> go.Figure:
+    """One subplot per loss term (e.g. ``recon``, ``kl``, ``total``): train solid, test
+    dashed (``test_name`` relabels it, e.g. "validation").
+
+    Values are plotted at epochs 1, 2, ... unless ``x`` (for train) or ``test_x`` (for
+    test) give the positions, e.g. per-step losses. Works on partial histories while
+    training runs, a single point included.
+    """
+    test = test or {}
+    terms = [*train, *(term for term in test if term not in train)]
+    if not terms:
+        fig = go.Figure()
+        fig.add_annotation(text="no losses recorded yet", showarrow=False, xref="paper", yref="paper")
+        fig.update_layout(template="plotly_white", height=250, xaxis_visible=False, yaxis_visible=False)
+        return fig
+    ncols = min(len(terms), 3)
+    nrows = math.ceil(len(terms) / ncols)
+    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=terms)
+    splits = (("train", train, x, TRAIN_COLOR, "solid"), (test_name, test, test_x, TEST_COLOR, "dash"))
+    for k, term in enumerate(terms):
+        row, col = divmod(k, ncols)
+        for split, losses, positions, color, dash in splits:
+            values = list(losses.get(term, ()))
+            if not values:
+                continue
+            steps = (
+                list(positions)[: len(values)] if positions is not None else list(range(1, len(values) + 1))
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=steps,
+                    y=values,
+                    mode="lines+markers" if len(values) <= 50 else "lines",
+                    name=split,
+                    legendgroup=split,
+                    showlegend=split not in {trace.name for trace in fig.data},
+                    line={"color": color, "dash": dash},
+                    marker={"size": 5},
+                ),
+                row=row + 1,
+                col=col + 1,
+            )
+    fig.update_xaxes(title_text=x_title, row=nrows)
+    fig.update_layout(
+        template="plotly_white",
+        height=260 * nrows,
+        margin={"l": 10, "r": 10, "b": 10, "t": 40},
+        hovermode="x unified",
+        uirevision="loss-curves",  # zoom survives the redraws while training runs
+    )
+    return fig
+
+
+def series_lines(
+    series: np.ndarray,
+    names: Sequence[str] | None = None,
+    title: str = "",
+    channel_names: Sequence[str] | None = None,
+) -> go.Figure:
+    """Time-series items ``(n, T, C)`` overlaid, one subplot per channel, one colour per
+    item (e.g. original and reconstruction), so their differences show at a glance."""
+    series = np.asarray(series, dtype=np.float64)
+    if series.ndim != 3:
+        raise ValueError(f"expected series of shape (n, T, C), got {series.shape}")
+    n, steps, channels = series.shape
+    names = list(names) if names is not None else [f"item {i}" for i in range(n)]
+    _check_length("names", names, n)
+    _check_length("channel_names", channel_names, channels)
+    fig = make_subplots(
+        rows=channels,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.04,
+        subplot_titles=list(channel_names) if channel_names is not None else None,
+    )
+    for i in range(n):
+        for c in range(channels):
+            fig.add_trace(
+                go.Scatter(
+                    x=np.arange(steps),
+                    y=series[i, :, c],
+                    mode="lines",
+                    name=names[i],
+                    legendgroup=names[i],
+                    showlegend=c == 0,
+                    line={"color": class_color(i)},
+                ),
+                row=c + 1,
+                col=1,
+            )
+    fig.update_xaxes(title_text="t", row=channels)
+    fig.update_layout(
+        template="plotly_white",
+        title={"text": title},
+        height=min(900, 120 + 160 * channels),
+        margin={"l": 10, "r": 10, "b": 10, "t": 40 if title else 20},
+    )
+    return fig
+
+
+def feature_bars(rows: np.ndarray, row_names: Sequence[str], feature_names: Sequence[str]) -> go.Figure:
+    """Tabular items ``(n, D)`` as grouped bars, one bar group per feature and one colour
+    per item (e.g. original and reconstruction)."""
+    rows = np.asarray(rows, dtype=np.float64)
+    if rows.ndim != 2:
+        raise ValueError(f"expected rows of shape (n, D), got {rows.shape}")
+    _check_length("row_names", row_names, rows.shape[0])
+    _check_length("feature_names", feature_names, rows.shape[1])
+    fig = go.Figure(
+        [
+            go.Bar(x=list(feature_names), y=row, name=name, marker_color=class_color(i))
+            for i, (row, name) in enumerate(zip(rows, row_names, strict=True))
+        ]
+    )
+    fig.update_layout(
+        template="plotly_white",
+        barmode="group",
+        height=400,
+        margin={"l": 10, "r": 10, "b": 10, "t": 20},
+        legend={"orientation": "h", "y": 1.1},
+    )
+    return fig

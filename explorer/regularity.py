@@ -1,0 +1,71 @@
+"""How regular a latent space is, in numbers: is it complete (does the prior land where
+the data is?) and continuous (do nearby codes decode to nearby items?)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.spatial import cKDTree
+
+from explorer.latent import decode, interpolate, prior_samples
+from explorer.models import Autoencoder
+
+
+@dataclass(frozen=True)
+class RegularityReport:
+    code_mean_norm: float  # |mean of the codes|: 0 for a centred aggregate posterior
+    code_variance: float  # mean per-dimension variance of the aggregate posterior: 1 for N(0, I)
+    prior_in_holes: float  # share of prior samples far from every encoding (see prior_hole_share)
+    path_jump: float  # largest over mean step between decoded frames on paths: 1 is even
+
+    def as_rows(self) -> list[tuple[str, float, str]]:
+        return [
+            ("|mean code|", self.code_mean_norm, "0 for N(0, I)"),
+            ("mean code variance", self.code_variance, "1 for N(0, I)"),
+            ("prior samples in holes", self.prior_in_holes, "lower is more complete"),
+            ("largest / mean step on paths", self.path_jump, "closer to 1 is more continuous"),
+        ]
+
+
+def aggregate_posterior(mu: np.ndarray, logvar: np.ndarray | None) -> tuple[float, float]:
+    """Norm of the codes' mean and their mean per-dimension variance; for a VAE the variance of
+    the aggregate posterior adds each code's own posterior variance."""
+    variance = mu.var(axis=0)
+    if logvar is not None:
+        variance = variance + np.exp(logvar).mean(axis=0)
+    return float(np.linalg.norm(mu.mean(axis=0))), float(variance.mean())
+
+
+def prior_hole_share(codes: np.ndarray, prior: np.ndarray, quantile: float = 0.99) -> float:
+    """Share of prior samples whose nearest encoding is farther away than ``quantile`` of the
+    encodings' own nearest-neighbour distances: those samples decode from empty space."""
+    tree = cKDTree(codes)
+    own, _ = tree.query(codes, k=2)
+    threshold = np.quantile(own[:, 1], quantile)
+    distance, _ = tree.query(prior, k=1)
+    return float((distance > threshold).mean())
+
+
+def path_jump(model: Autoencoder, codes: np.ndarray, n_paths: int = 20, steps: int = 16,
+              seed: int = 0) -> float:
+    """Mean over random pairs of encodings of the largest step between consecutive decoded
+    frames divided by the mean step. A jump (a sudden change of digit) gives a large ratio."""
+    rng = np.random.default_rng(seed)
+    ratios = []
+    for _ in range(n_paths):
+        a, b = rng.choice(len(codes), 2, replace=False)
+        path = interpolate(torch.from_numpy(codes[a]), torch.from_numpy(codes[b]), steps)
+        frames = decode(model, path).flatten(1)
+        step = (frames[1:] - frames[:-1]).norm(dim=1)
+        ratios.append((step.max() / step.mean().clamp_min(1e-12)).item())
+    return float(np.mean(ratios))
+
+
+def regularity_report(model: Autoencoder, mu: np.ndarray, logvar: np.ndarray | None,
+                      n_prior: int = 2000, seed: int = 0) -> RegularityReport:
+    mean_norm, variance = aggregate_posterior(mu, logvar)
+    prior = prior_samples(n_prior, mu.shape[1], seed=seed).numpy()
+    return RegularityReport(mean_norm, variance, prior_hole_share(mu, prior),
+                            path_jump(model, mu, seed=seed))

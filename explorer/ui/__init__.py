@@ -1,0 +1,1 @@
+"""Streamlit pages and widgets. No math here: everything is called from ``explorer``."""

@@ -1,0 +1,127 @@
+"""AE vs VAE side by side: the same data, the same paths, the same prior samples."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from explorer import latent, plots
+from explorer.catalog import ModelEntry, list_models
+from explorer.config import ProjectionConfig
+from explorer.regularity import regularity_report
+from explorer.ui import resources
+from explorer.ui.explore import pick_model
+from explorer.ui.widgets import guarded, query_value, share_state, show_strip
+
+EXPLANATION = """
+**Why a VAE's latent space is regular.** A plain autoencoder is only asked to reconstruct:
+it may put each class wherever it likes, leave wide gaps between them, and stretch the space
+arbitrarily. A VAE encodes each item as a *distribution* q(z | x) and pays a KL penalty for
+straying from the prior N(0, I). Two things follow:
+
+- **Continuity**: each code is blurred by its posterior noise during training, so nearby
+  codes must decode to similar items. Paths between codes change smoothly.
+- **Completeness**: the codes are packed around the origin with unit spread, so a random
+  draw from N(0, I) lands near real encodings and decodes to something plausible.
+
+The numbers below measure both on the test codes of each model.
+"""
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def report_rows(path: str, mtime: float, display: str) -> list[tuple[str, float, str]]:
+    v = resources.view(path, mtime, display)
+    return regularity_report(resources.model(path, mtime).model, v.z, v.logvar).as_rows()
+
+
+def default_pair(entries: list[ModelEntry]) -> tuple[str, str]:
+    names = {e.path.name for e in entries}
+    if {"mnist-ae-2d", "mnist-vae-2d"} <= names:
+        return "mnist-ae-2d", "mnist-vae-2d"
+    ae = next((e for e in entries if not e.variational), entries[0])
+    vae = next((e for e in entries if e.variational), entries[-1])
+    return ae.path.name, vae.path.name
+
+
+@guarded
+def compare_page() -> None:
+    st.title("AE vs VAE")
+    entries = list_models()
+    if len(entries) < 2:
+        st.info("Comparing needs two models; train another on the Train page.")
+        return
+    left_default, right_default = default_pair(entries)
+    cols = st.columns(2)
+    chosen = [
+        pick_model(entries, key=k, label=f"Model {k[-1]}", default=d, where=c)
+        for k, d, c in (("left", left_default, cols[0]), ("right", right_default, cols[1]))
+    ]
+    share_state(left=chosen[0].path.name, right=chosen[1].path.name)
+    stamps = [resources.stamp(e.path) for e in chosen]
+    ckpts = [resources.model(str(e.path), m) for e, m in zip(chosen, stamps)]
+    views = [resources.view(str(e.path), m, e.display_data) for e, m in zip(chosen, stamps)]
+    if views[0].data.item_shape != views[1].data.item_shape:
+        st.error(
+            "These two models were trained on data of different shapes; pick two models of the same data."
+        )
+        return
+    st.markdown(EXPLANATION)
+    n = min(len(v.z) for v in views)
+    labels = views[0].labels
+    controls = st.columns(4)
+    a = int(controls[0].number_input("path from item", 0, n - 1, query_value("a", int, 0), key="cmp_a"))
+    b = int(controls[1].number_input("to item", 0, n - 1, query_value("b", int, min(1, n - 1)), key="cmp_b"))
+    temperature = controls[2].slider("prior temperature", 0.1, 2.0, 1.0, 0.1, key="cmp_temp")
+    seed = int(controls[3].number_input("prior seed", 0, 1_000_000, 0, key="cmp_seed"))
+    share_state(a=a, b=b)
+    columns = st.columns(2)
+    for col, entry, ckpt, view, mtime in zip(columns, chosen, ckpts, views, stamps):
+        with col:
+            st.subheader(f"{entry.path.name} ({'VAE' if ckpt.model.variational else 'AE'})")
+            d = ckpt.config.latent_dim
+            method = "raw" if d == 2 else "pca"
+            proj = resources.projection(
+                str(entry.path), mtime, entry.display_data, ProjectionConfig(method=method)
+            )
+            prior = latent.prior_samples(200, d, temperature, seed)
+            fig = plots.latent_scatter(
+                proj.embedding,
+                labels=labels,
+                label_names=view.data.class_names,
+                selected=[a, b],
+                axis_titles=(f"{method} 1", f"{method} 2"),
+            )
+            fig = plots.add_points(fig, proj.projector.transform(prior.numpy()), name="prior samples", size=6)
+            z0, z1 = torch.from_numpy(view.z[a]), torch.from_numpy(view.z[b])
+            path = latent.interpolate(z0, z1, 10)
+            fig = plots.add_path(fig, proj.projector.transform(path.numpy()), name="path A→B")
+            fig.update_layout(height=420)
+            st.plotly_chart(fig, key=f"cmp_map_{entry.path.name}_{col is columns[0]}", width="stretch")
+            show_strip(
+                view.data,
+                latent.decode(ckpt.model, path).numpy(),
+                "the same path A→B",
+                key=f"cmp_path_{col is columns[0]}",
+            )
+            show_strip(
+                view.data,
+                latent.decode(ckpt.model, prior[:32]).numpy(),
+                "the same 32 prior samples",
+                key=f"cmp_prior_{col is columns[0]}",
+                ncols=8,
+            )
+    st.subheader("Measured")
+    rows = [report_rows(str(e.path), m, e.display_data) for e, m in zip(chosen, stamps)]
+    table = {
+        "measure": [r[0] for r in rows[0]],
+        chosen[0].path.name: [f"{r[1]:.3f}" for r in rows[0]],
+        chosen[1].path.name: [f"{r[1]:.3f}" for r in rows[1]],
+        "reading": [r[2] for r in rows[0]],
+    }
+    st.table(table)
+    st.caption(
+        "Prior samples in holes: share of 2,000 draws from N(0, I) whose nearest test code is farther "
+        "than 99 % of test codes are from their own nearest neighbour. Largest / mean step: along "
+        "20 random paths between test codes, the biggest change between consecutive decoded frames "
+        "divided by the average change."
+    )

@@ -1,0 +1,550 @@
+"""The Explore page: the latent map, and decoding anything on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+import torch
+
+from explorer import latent, plots, render
+from explorer.catalog import ModelEntry, list_models
+from explorer.checkpoint import Checkpoint
+from explorer.config import ProjectionConfig
+from explorer.projection import Projection, TrustIndex
+from explorer.ui import resources
+from explorer.ui.widgets import guarded, query_value, share_state, show_items, show_strip
+
+DEFAULT_MODEL = "mnist-vae-2d"
+METHODS = {"raw": "Raw latent", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything the panels need about the open model and its map."""
+
+    entry: ModelEntry
+    ckpt: Checkpoint
+    view: resources.View
+    proj: Projection
+
+    @property
+    def model(self):
+        return self.ckpt.model
+
+    @property
+    def data(self):
+        return self.view.data
+
+    def label(self, i: int) -> str:
+        labels = self.view.labels
+        return f"#{i}" if labels is None else f"#{i} · {self.data.label_name(int(labels[i]))}"
+
+
+def pick_model(
+    entries: list[ModelEntry],
+    key: str = "model",
+    label: str = "Model",
+    default: str = DEFAULT_MODEL,
+    where=st.sidebar,
+) -> ModelEntry:
+    names = [e.path.name for e in entries]
+    wanted = query_value(key, str, default)
+    index = names.index(wanted) if wanted in names else 0
+    choice = where.selectbox(
+        label,
+        names,
+        index=index,
+        key=f"pick_{key}",
+        format_func=lambda n: f"{n}  ({entries[names.index(n)].source})",
+    )
+    return entries[names.index(choice)]
+
+
+def projection_controls(latent_dim: int) -> ProjectionConfig:
+    methods = [m for m in METHODS if m != "raw" or latent_dim in (2, 3)]
+    default_method = "raw" if latent_dim in (2, 3) else "pca"
+    wanted = query_value("method", str, default_method)
+    method = st.sidebar.selectbox(
+        "Projection",
+        methods,
+        index=methods.index(wanted) if wanted in methods else 0,
+        format_func=METHODS.get,
+        key="method",
+    )
+    dims_choices = [latent_dim] if method == "raw" else [2, 3]
+    n_components = st.sidebar.radio(
+        "Map dimensions",
+        dims_choices,
+        horizontal=True,
+        key="dims",
+        index=min(max(query_value("dims", int, 2) - 2, 0), len(dims_choices) - 1),
+    )
+    cfg = ProjectionConfig(method=method, n_components=n_components, seed=query_value("pseed", int, 0))
+    if method in ("umap", "tsne"):
+        with st.sidebar.expander(f"{METHODS[method]} parameters"):
+            seed = st.number_input("seed", 0, 10_000, cfg.seed, key="pseed")
+            if method == "umap":
+                cfg = ProjectionConfig(
+                    method,
+                    n_components,
+                    int(seed),
+                    n_neighbors=st.slider("n_neighbors", 2, 100, 15, key="nn"),
+                    min_dist=st.slider("min_dist", 0.0, 0.99, 0.1, key="md"),
+                )
+            else:
+                cfg = ProjectionConfig(
+                    method,
+                    n_components,
+                    int(seed),
+                    perplexity=float(st.slider("perplexity", 5, 100, 30, key="perp")),
+                )
+    return cfg
+
+
+def compute_projection(entry: ModelEntry, mtime: float, cfg: ProjectionConfig) -> Projection:
+    slow = cfg.method in ("umap", "tsne")
+    message = (
+        f"Computing {METHODS[cfg.method]} of the codes… (UMAP's first run in a process also "
+        "compiles numba: up to a minute; the result is cached on disk.)"
+        if slow
+        else "Projecting…"
+    )
+    with st.spinner(message, show_time=slow):
+        return resources.projection(str(entry.path), mtime, entry.display_data, cfg)
+
+
+@guarded
+def explore_page() -> None:
+    entries = list_models()
+    if not entries:
+        st.info(
+            "No models yet. Train one on the **Train** page, or rebuild the shipped ones with "
+            "`python scripts/build_pretrained.py --data-root PATH`."
+        )
+        return
+    entry = pick_model(entries)
+    mtime = resources.stamp(entry.path)
+    with st.spinner("Loading the model and its codes…"):
+        ckpt = resources.model(str(entry.path), mtime)
+        view = resources.view(str(entry.path), mtime, entry.display_data)
+    cfg = projection_controls(ckpt.config.latent_dim)
+    proj = compute_projection(entry, mtime, cfg)
+    ctx = Context(entry, ckpt, view, proj)
+    share_state(
+        model=entry.path.name,
+        method=cfg.method,
+        dims=cfg.n_components,
+        pseed=cfg.seed if cfg.method in ("umap", "tsne") else None,
+    )
+
+    st.title(f"{entry.path.name}")
+    kind = "VAE" if ckpt.model.variational else "autoencoder"
+    caption = (
+        f"{kind} · {ckpt.config.latent_dim}-D code · {len(view.z):,} {view.data.name} test items"
+        f" · {METHODS[cfg.method]} map"
+    )
+    st.caption(caption + (f" · {view.note}" if view.note else ""))
+    overlays = overlay_controls(ctx)
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        map_panel(ctx, overlays)
+    with right:
+        inspect, interp, prior, sliders, grid = st.tabs(
+            ["Inspect", "Interpolate", "Prior samples", "Latent sliders", "Decode grid"]
+        )
+        with inspect:
+            inspect_panel(ctx)
+        with interp:
+            interpolation_panel(ctx)
+        with prior:
+            prior_panel(ctx, overlays)
+        with sliders:
+            sliders_panel(ctx)
+        with grid:
+            grid_panel(ctx)
+
+
+@dataclass(frozen=True)
+class Overlays:
+    color_by: str
+    prior: bool
+    density: bool
+    ellipses: bool
+    n_prior: int
+    temperature: float
+    prior_seed: int
+
+
+def overlay_controls(ctx: Context) -> Overlays:
+    sidebar = st.sidebar
+    options = ["label", "reconstruction error"] + [
+        f"latent dim {k + 1}" for k in range(min(ctx.model.latent_dim, 16))
+    ]
+    if ctx.view.labels is None:
+        options.remove("label")
+    color_by = sidebar.selectbox("Colour points by", options, key="color")
+    sidebar.markdown("**Prior N(0, I)**")
+    n_prior = sidebar.slider("samples", 4, 400, query_value("n", int, 64), step=4, key="n_prior")
+    temperature = sidebar.slider(
+        "temperature", 0.1, 2.0, query_value("temp", float, 1.0), step=0.1, key="temp"
+    )
+    prior_seed = int(
+        sidebar.number_input("sample seed", 0, 1_000_000, query_value("seed", int, 0), key="seed")
+    )
+    two_d = ctx.proj.embedding.shape[1] == 2
+    prior = sidebar.checkbox("show prior samples on the map", value=False, key="show_prior")
+    density = sidebar.checkbox(
+        "density contours (data vs prior)", value=False, key="density", disabled=not two_d
+    )
+    ellipses = sidebar.checkbox(
+        "posterior spread (ellipses)",
+        value=False,
+        key="ellipses",
+        disabled=not (two_d and ctx.model.variational and ctx.proj.config.method in ("raw", "pca")),
+        help="VAE only, on raw or PCA maps: each code's posterior standard deviation.",
+    )
+    share_state(n=n_prior, temp=temperature, seed=prior_seed)
+    return Overlays(color_by, prior, density and two_d, ellipses, n_prior, temperature, prior_seed)
+
+
+def prior_codes(ctx: Context, o: Overlays) -> torch.Tensor:
+    return latent.prior_samples(o.n_prior, ctx.model.latent_dim, o.temperature, o.prior_seed)
+
+
+def map_panel(ctx: Context, o: Overlays) -> None:
+    emb = ctx.proj.embedding
+    labels = ctx.view.labels
+    values, value_name = None, ""
+    if o.color_by == "reconstruction error":
+        values = resources.reconstruction_errors(
+            str(ctx.entry.path), resources.stamp(ctx.entry.path), ctx.entry.display_data
+        )
+        value_name = "recon SSE"
+    elif o.color_by.startswith("latent dim"):
+        k = int(o.color_by.split()[-1]) - 1
+        values, value_name = ctx.view.z[:, k], o.color_by
+    selected = [
+        i
+        for i in (st.session_state.get("item"), st.session_state.get("a"), st.session_state.get("b"))
+        if i is not None
+    ]
+    names = ctx.data.class_names if labels is not None else None
+    fig = plots.latent_scatter(
+        emb,
+        labels=labels if o.color_by == "label" else None,
+        label_names=names,
+        values=values,
+        value_name=value_name,
+        selected=selected,
+        axis_titles=(f"{ctx.proj.config.method} 1", f"{ctx.proj.config.method} 2"),
+    )
+    if emb.shape[1] == 2:
+        lo, hi = emb.min(axis=0), emb.max(axis=0)
+        pad = 0.15 * (hi - lo)
+        fig = plots.add_probe_grid(
+            fig, (lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]), steps=60
+        )
+    a, b = st.session_state.get("a"), st.session_state.get("b")
+    if a is not None and b is not None:
+        path = latent.interpolate(
+            torch.from_numpy(ctx.view.z[a]),
+            torch.from_numpy(ctx.view.z[b]),
+            24,
+            st.session_state.get("interp_method", "linear"),
+        )
+        fig = plots.add_path(fig, ctx.proj.projector.transform(path.numpy()), name="interpolation")
+    if o.prior:
+        fig = plots.add_points(
+            fig, ctx.proj.projector.transform(prior_codes(ctx, o).numpy()), name="prior samples"
+        )
+    if o.density:
+        fig = plots.add_density(fig, emb, name="data density", color="#1f77b4")
+        prior_big = latent.prior_samples(2000, ctx.model.latent_dim, o.temperature, o.prior_seed).numpy()
+        fig = plots.add_density(
+            fig, ctx.proj.projector.transform(prior_big), name="prior density", color="#d62728"
+        )
+    if o.ellipses and ctx.view.logvar is not None:
+        std = np.exp(0.5 * ctx.view.logvar)
+        if ctx.proj.config.method == "pca":
+            components = ctx.proj.projector.pca_.components_
+            std = np.sqrt((std[:, None, :] ** 2 * components[None] ** 2).sum(axis=2))
+        fig = plots.add_ellipses(fig, emb, std[:, :2])
+    probe = st.session_state.get("probe")
+    if probe is not None and emb.shape[1] == 2:
+        fig = plots.add_points(fig, np.array([probe]), name="decoded here", symbol="star", size=16)
+    event = st.plotly_chart(
+        fig,
+        on_select="rerun",
+        selection_mode=("points",),
+        key="map",
+        width="stretch",
+        config={"displaylogo": False},
+    )
+    handle_selection(event)
+    st.caption(
+        "Click a point to inspect it; click empty space to decode there. Double-click resets the zoom."
+    )
+    downloads(ctx, fig)
+
+
+def handle_selection(event) -> None:
+    points = (
+        (event or {}).get("selection", {}).get("points", [])
+        if isinstance(event, dict)
+        else getattr(getattr(event, "selection", None), "points", []) or []
+    )
+    if not points:
+        return
+    point = points[-1]
+    custom = point.get("customdata")
+    index = custom[0] if isinstance(custom, list | tuple) else custom
+    if index is None:
+        return
+    index = int(index)
+    marker = ("probe", point.get("x"), point.get("y")) if index < 0 else ("item", index)
+    if st.session_state.get("last_click") == marker:
+        return  # the same selection reported again on an unrelated rerun
+    st.session_state["last_click"] = marker
+    if index < 0:
+        st.session_state["probe"] = (float(point["x"]), float(point["y"]))
+    else:
+        st.session_state["item"] = index
+        st.session_state["probe"] = None
+        target = st.session_state.get("click_sets", "inspect")
+        if target in ("a", "b"):
+            st.session_state[target] = index
+
+
+def downloads(ctx: Context, fig) -> None:
+    import io
+
+    z = ctx.view.z
+    labels = ctx.view.labels
+    cols = st.columns(3)
+    header = ",".join([f"z{k + 1}" for k in range(z.shape[1])] + (["label"] if labels is not None else []))
+    table = z if labels is None else np.hstack([z, labels[:, None]])
+    buffer = io.StringIO()
+    np.savetxt(buffer, table, delimiter=",", header=header, comments="", fmt="%.6g")
+    cols[0].download_button("Codes (CSV)", buffer.getvalue(), f"{ctx.entry.path.name}-codes.csv", "text/csv")
+    npz = io.BytesIO()
+    np.savez_compressed(
+        npz,
+        z=z,
+        **({} if labels is None else {"label": labels}),
+        **({} if ctx.view.logvar is None else {"logvar": ctx.view.logvar}),
+        projection=ctx.proj.embedding,
+    )
+    cols[1].download_button("Codes (NPZ)", npz.getvalue(), f"{ctx.entry.path.name}-codes.npz")
+    cols[2].download_button(
+        "Figure (HTML)", fig.to_html(include_plotlyjs="cdn"), f"{ctx.entry.path.name}-map.html", "text/html"
+    )
+
+
+@st.fragment
+def inspect_panel(ctx: Context) -> None:
+    st.radio(
+        "A click on a point…",
+        ["inspect", "a", "b"],
+        horizontal=True,
+        key="click_sets",
+        format_func={"inspect": "inspects it", "a": "sets endpoint A", "b": "sets endpoint B"}.get,
+    )
+    probe = st.session_state.get("probe")
+    if probe is not None:
+        decode_here(ctx, np.asarray(probe, dtype=np.float64))
+        return
+    item = st.session_state.get("item")
+    if item is None:
+        st.info(
+            "Click a point on the map to see the item beside its reconstruction, or click empty "
+            "space to decode there."
+        )
+        return
+    x = ctx.view.x[item : item + 1]
+    recon = latent.decode(ctx.model, torch.from_numpy(ctx.view.z[item : item + 1]))
+    err = float((recon - x).pow(2).sum())
+    show_items(
+        ctx.data,
+        np.concatenate([x.numpy(), recon.numpy()]),
+        [ctx.label(item), f"reconstruction (SSE {err:.2f})"],
+        key="inspect_items",
+    )
+    code = ", ".join(f"{v:+.2f}" for v in ctx.view.z[item][:8])
+    st.caption(f"code: [{code}{', …' if ctx.view.z.shape[1] > 8 else ''}]")
+    share_state(item=item)
+
+
+def decode_here(ctx: Context, point: np.ndarray) -> None:
+    proj = ctx.proj
+    code = proj.projector.inverse_transform(point[None])
+    image = latent.decode(ctx.model, torch.from_numpy(code.astype(np.float32)))
+    trust = TrustIndex(proj.embedding).query(point[None])
+    distance, inside = float(trust.distance[0]), bool(trust.inside_hull[0])
+    level = "good" if inside and distance < 2 else ("doubtful" if inside or distance < 4 else "poor")
+    show_items(ctx.data, image.numpy(), [f"decoded at ({point[0]:.2f}, {point[1]:.2f})"], key="probe_item")
+    color = {"good": "green", "doubtful": "orange", "poor": "red"}[level]
+    st.markdown(
+        f":{color}-badge[Trust: {level}] {distance:.1f}× the typical spacing from the nearest "
+        f"encoding, {'inside' if inside else 'outside'} the data's hull."
+    )
+    st.caption(proj.projector.inverse_note)
+    if st.button("Clear", key="clear_probe"):
+        st.session_state["probe"] = None
+        st.rerun()
+
+
+def _endpoint_controls(ctx: Context) -> None:
+    n = len(ctx.view.z)
+    labels = ctx.view.labels
+    for name in ("a", "b"):
+        if st.session_state.get(name) is None:
+            st.session_state[name] = query_value(name, int, None)
+    cols = st.columns(2)
+    for col, name in zip(cols, ("a", "b")):
+        with col:
+            current = st.session_state.get(name)
+            value = st.number_input(
+                f"endpoint {name.upper()} (index)",
+                0,
+                n - 1,
+                value=current if current is not None and current < n else None,
+                placeholder="click or type",
+                key=f"input_{name}",
+            )
+            if value is not None and value != current:
+                st.session_state[name] = int(value)
+            if labels is not None:
+                cls = st.selectbox(
+                    f"or a random {name.upper()} of class",
+                    ["—"] + list(np.unique(labels)),
+                    key=f"class_{name}",
+                    format_func=lambda c: c if c == "—" else ctx.data.label_name(int(c)),
+                )
+                if cls != "—" and st.button(f"draw {name.upper()}", key=f"draw_{name}"):
+                    rng = np.random.default_rng()
+                    st.session_state[name] = int(rng.choice(np.flatnonzero(labels == cls)))
+                    st.rerun()
+
+
+def interpolation_panel(ctx: Context) -> None:
+    _endpoint_controls(ctx)
+    a, b = st.session_state.get("a"), st.session_state.get("b")
+    if a is None or b is None:
+        st.info(
+            "Choose endpoints A and B: set “A click on a point…” in Inspect to “sets endpoint A”, "
+            "then click, or type indices above."
+        )
+        return
+    share_state(a=a, b=b)
+    method = st.radio("path", ["linear", "spherical"], horizontal=True, key="interp_method")
+    path_frames(ctx, a, b, method)
+
+
+@st.fragment
+def path_frames(ctx: Context, a: int, b: int, method: str) -> None:
+    z0, z1 = torch.from_numpy(ctx.view.z[a]), torch.from_numpy(ctx.view.z[b])
+    t = st.slider("t", 0.0, 1.0, query_value("t", float, 0.5), step=0.01, key="t")
+    step = latent.lerp if method == "linear" else latent.slerp
+    frame = latent.decode(ctx.model, step(z0, z1, torch.tensor([t])))
+    show_items(
+        ctx.data,
+        np.concatenate([ctx.view.x[a : a + 1].numpy(), frame.numpy(), ctx.view.x[b : b + 1].numpy()]),
+        [f"A {ctx.label(a)}", f"t = {t:.2f}", f"B {ctx.label(b)}"],
+        key="interp_items",
+    )
+    frames = latent.decode(ctx.model, latent.interpolate(z0, z1, 10, method)).numpy()
+    png = show_strip(ctx.data, frames, "10 frames from A to B", key="interp_strip")
+    share_state(t=t)
+    if ctx.data.kind == "image":
+        cols = st.columns(2)
+        cols[0].download_button("Frames (PNG)", png, "interpolation.png", "image/png")
+        movie = latent.decode(ctx.model, latent.interpolate(z0, z1, 24, method)).numpy()
+        cols[1].download_button(
+            "Animation (GIF)", render.to_gif(ctx.data.to_display(movie)), "interpolation.gif", "image/gif"
+        )
+
+
+def prior_panel(ctx: Context, o: Overlays) -> None:
+    z = prior_codes(ctx, o)
+    decoded = latent.decode(ctx.model, z).numpy()
+    ncols = int(np.ceil(np.sqrt(len(decoded))))
+    png = show_strip(
+        ctx.data,
+        decoded,
+        f"{len(decoded)} samples from N(0, {o.temperature:g}² I), seed {o.prior_seed}",
+        key="prior_strip",
+        ncols=ncols,
+    )
+    if png is not None:
+        st.download_button("Samples (PNG)", png, "prior-samples.png", "image/png")
+    if not ctx.model.variational:
+        st.warning(
+            "A plain autoencoder's codes are not trained to follow N(0, I): many prior samples "
+            "land in empty regions of its latent space and decode to blurs or non-digits. "
+            "Tick “show prior samples on the map” to see where they fall."
+        )
+
+
+@st.fragment
+def sliders_panel(ctx: Context) -> None:
+    item = st.session_state.get("item")
+    base = ctx.view.z[item] if item is not None else np.zeros(ctx.model.latent_dim, dtype=np.float32)
+    st.caption(
+        f"Starting from {ctx.label(item) if item is not None else 'the origin'}; "
+        "click a point to start from its code."
+    )
+    k = min(ctx.model.latent_dim, 8)
+    spread = np.abs(ctx.view.z).max(axis=0) * 1.2 + 1e-3
+    code = base.copy()
+    cols = st.columns(2)
+    for d in range(k):
+        with cols[d % 2]:
+            code[d] = st.slider(
+                f"z{d + 1}",
+                float(-spread[d]),
+                float(spread[d]),
+                float(base[d]),
+                key=f"z{d}_{item}",
+                format="%.2f",
+            )
+    show_items(
+        ctx.data,
+        latent.decode(ctx.model, torch.from_numpy(code[None])).numpy(),
+        ["decoded"],
+        key="slider_item",
+    )
+    dim = st.selectbox(
+        "traverse dimension",
+        list(range(ctx.model.latent_dim)),
+        key="traverse",
+        format_func=lambda d: f"z{d + 1}",
+    )
+    values = torch.linspace(-float(spread[dim]), float(spread[dim]), 11)
+    strip = latent.decode(ctx.model, latent.traversal(torch.from_numpy(code), dim, values)).numpy()
+    show_strip(ctx.data, strip, f"z{dim + 1} from {values[0]:.1f} to {values[-1]:.1f}", key="traverse_strip")
+
+
+@st.fragment
+def grid_panel(ctx: Context) -> None:
+    emb = ctx.proj.embedding
+    if emb.shape[1] != 2 or not ctx.proj.projector.inverse_is_exact:
+        st.info("The decoded grid needs a 2-D map with an exact inverse: a 2-D latent (raw) or PCA.")
+        return
+    if ctx.data.kind != "image":
+        st.info("The decoded grid is drawn for image data.")
+        return
+    steps = st.slider("grid size", 5, 30, 15, key="grid_steps")
+    lo, hi = emb.min(axis=0), emb.max(axis=0)
+    points = latent.grid_2d((float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1])), steps).numpy()
+    codes = ctx.proj.projector.inverse_transform(points).astype(np.float32)
+    decoded = latent.decode(ctx.model, torch.from_numpy(codes)).numpy()
+    png = show_strip(
+        ctx.data,
+        decoded,
+        f"{steps}×{steps} decodes over the map's extent (top-left = min x, max y)",
+        key="grid_strip",
+        ncols=steps,
+    )
+    st.download_button("Grid (PNG)", png, "decoded-grid.png", "image/png")

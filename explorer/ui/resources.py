@@ -1,0 +1,100 @@
+"""Cached loaders. Configs and paths (with modification times) are the cache keys; models
+and data sets are shared read-only resources, never trained in place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from explorer import catalog
+from explorer.checkpoint import Checkpoint, load_checkpoint
+from explorer.config import DataConfig, ProjectionConfig
+from explorer.data import Dataset, load_dataset
+from explorer.errors import DataError, DataNotFoundError
+from explorer.latent import encode_all
+from explorer.metrics import reconstruction_sse
+from explorer.projection import Projection, project
+
+
+def stamp(path: Path) -> float:
+    """Modification time of a checkpoint's weights: a re-saved run invalidates its caches."""
+    weights = path / "model.safetensors"
+    return weights.stat().st_mtime if weights.exists() else 0.0
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def model(path: str, mtime: float) -> Checkpoint:
+    return load_checkpoint(path)
+
+
+@dataclass(frozen=True)
+class View:
+    """What the map shows for one model: its display data and their codes."""
+
+    data: Dataset
+    z: np.ndarray
+    logvar: np.ndarray | None
+    note: str = ""
+
+    @property
+    def x(self) -> torch.Tensor:
+        return self.data.x_test
+
+    @property
+    def labels(self) -> np.ndarray | None:
+        return None if self.data.y_test is None else self.data.y_test.numpy()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def dataset(cfg: DataConfig) -> Dataset:
+    return load_dataset(cfg)
+
+
+def display_dataset(ckpt: Checkpoint, display_name: str) -> tuple[Dataset, str]:
+    """The data a model's map shows, with a note when it is a stand-in."""
+    if ckpt.path is not None:
+        stored = catalog.read_display_data(ckpt.path, ckpt.data.name)
+        if stored is not None:
+            return stored, ""
+    if display_name == "mnist_sample":
+        return dataset(DataConfig("mnist_sample")), "Showing the shipped 4,000-image MNIST test sample."
+    try:
+        return dataset(ckpt.data), ""
+    except DataNotFoundError:
+        if ckpt.data.name == "mnist":
+            return (
+                dataset(DataConfig("mnist_sample")),
+                "Full MNIST is not on this machine; showing the shipped 4,000-image sample.",
+            )
+        raise
+    except DataError as exc:
+        raise DataError(f"The data this model was trained on cannot be loaded: {exc}") from None
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def view(path: str, mtime: float, display_name: str) -> View:
+    ckpt = model(path, mtime)
+    data, note = display_dataset(ckpt, display_name)
+    precomputed = catalog.read_precomputed_codes(Path(path), len(data.x_test))
+    if precomputed is not None and display_name == "mnist_sample":
+        z, logvar = precomputed
+    else:
+        mu, lv = encode_all(ckpt.model, data.x_test, with_logvar=True)
+        z, logvar = mu.numpy(), (None if lv is None else lv.numpy())
+    return View(data, z, logvar, note)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def reconstruction_errors(path: str, mtime: float, display_name: str) -> np.ndarray:
+    v = view(path, mtime, display_name)
+    return reconstruction_sse(model(path, mtime).model, v.x).numpy()
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def projection(path: str, mtime: float, display_name: str, cfg: ProjectionConfig) -> Projection:
+    z = view(path, mtime, display_name).z
+    return project(z, cfg, cache_dir=catalog.projection_cache_dir(Path(path), z, cfg))

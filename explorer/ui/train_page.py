@@ -1,0 +1,171 @@
+"""The Train page: pick data and a model, watch it learn, stop it, save it."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import streamlit as st
+
+from explorer import plots
+from explorer.catalog import runs_dir, write_display_data
+from explorer.checkpoint import save_checkpoint
+from explorer.config import DataConfig, ModelConfig, TrainConfig
+from explorer.data import SOURCES, Dataset, load_dataset
+from explorer.data.uploads import load_image_files, load_upload_bytes
+from explorer.device import list_devices
+from explorer.errors import DataError
+from explorer.jobs import TrainingJob
+from explorer.metrics import evaluate
+from explorer.models import MODELS, build_model
+from explorer.ui.widgets import guarded
+
+UPLOAD = "upload a file…"
+UPLOAD_TYPES = ["npz", "npy", "csv", "zip", "png", "jpg", "jpeg", "bmp", "gif", "webp"]
+
+
+def data_controls() -> tuple[Dataset, DataConfig] | None:
+    sources = [s for s in SOURCES if s != "mnist"] + ["mnist", UPLOAD]
+    source = st.selectbox(
+        "Data",
+        sources,
+        key="train_data",
+        help="mnist needs the full files (--data-root or $LATENT_EXPLORER_DATA); "
+        "mnist_sample ships with the app.",
+    )
+    if source != UPLOAD:
+        cfg = DataConfig(source)
+        return load_dataset(cfg), cfg
+    files = st.file_uploader(
+        "A .npz/.npy/.csv file, a .zip of images in class folders, or several images",
+        type=UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key="upload",
+    )
+    cols = st.columns(3)
+    label_column = cols[0].text_input("CSV label column (optional)", key="label_col") or None
+    image_size = int(cols[1].number_input("image side (px)", 8, 128, 28, key="img_size"))
+    color = cols[2].radio("colour", ["grayscale", "rgb"], horizontal=True, key="img_color")
+    if not files:
+        st.info("Upload data to train on it. Arrays are loaded without pickle; images are resized.")
+        return None
+    cfg = DataConfig(
+        "upload",
+        path=files[0].name if len(files) == 1 else "images",
+        label_column=label_column,
+        image_size=image_size,
+        color=color,
+    )
+    if len(files) == 1 and not files[0].name.lower().endswith(("png", "jpg", "jpeg", "bmp", "gif", "webp")):
+        return load_upload_bytes(files[0].getvalue(), files[0].name, cfg), cfg
+    return load_image_files([(f.name, f.getvalue()) for f in files], cfg), cfg
+
+
+def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
+    names = [n for n, spec in MODELS.items() if data.kind == "image" or not spec.needs_images]
+    cols = st.columns(3)
+    name = cols[0].selectbox(
+        "Model",
+        names,
+        index=names.index("vae"),
+        key="train_model",
+        format_func=lambda n: f"{n} — {MODELS[n].description}",
+    )
+    latent_dim = int(cols[1].number_input("latent size", 2, 256, 2, key="train_latent"))
+    hidden_text = cols[2].text_input("hidden widths", "512,256", key="train_hidden")
+    try:
+        hidden = tuple(int(v) for v in hidden_text.split(",") if v.strip())
+    except ValueError:
+        raise DataError(
+            f"Hidden widths must be comma-separated whole numbers, got {hidden_text!r}."
+        ) from None
+    cols = st.columns(4)
+    epochs = int(cols[0].number_input("epochs", 1, 500, 20, key="train_epochs"))
+    batch = int(cols[1].number_input("batch size", 8, 4096, 128, key="train_batch"))
+    lr = float(cols[2].number_input("learning rate", 1e-5, 1.0, 1e-3, format="%.4f", key="train_lr"))
+    beta = float(
+        cols[3].number_input(
+            "beta (KL weight)", 0.0, 100.0, 1.0, key="train_beta", disabled=not MODELS[name].variational
+        )
+    )
+    devices = list_devices()
+    device = st.selectbox(
+        "Device",
+        [d.id for d in devices],
+        key="train_device",
+        format_func=lambda i: next(d.label for d in devices if d.id == i),
+    )
+    model_cfg = ModelConfig(
+        name=name,
+        input_shape=data.item_shape,
+        latent_dim=latent_dim,
+        hidden=hidden,
+        likelihood=data.likelihood,
+        beta=beta,
+    )
+    return model_cfg, TrainConfig(epochs=epochs, batch_size=batch, lr=lr, device=device)
+
+
+@guarded
+def train_page() -> None:
+    st.title("Train a model")
+    job: TrainingJob | None = st.session_state.get("job")
+    if job is None or job.snapshot().finished:
+        chosen = data_controls()
+        if chosen is None:
+            return
+        data, data_cfg = chosen
+        st.caption(
+            f"{data.name}: {len(data.x_train):,} training and {len(data.x_test):,} test items of "
+            f"shape {data.item_shape} ({data.kind}, {data.likelihood} likelihood)."
+        )
+        model_cfg, train_cfg = model_controls(data)
+        if st.button("Train", type="primary", key="train_go"):
+            model = build_model(model_cfg)
+            st.session_state["job"] = TrainingJob(model, data, train_cfg).start()
+            st.session_state["job_data"] = (data, data_cfg)
+            st.rerun()
+    if st.session_state.get("job") is not None:
+        progress_panel()
+
+
+@st.fragment(run_every=0.7)
+def progress_panel() -> None:
+    job: TrainingJob = st.session_state["job"]
+    s = job.snapshot()
+    total = job.cfg.epochs
+    done = (s.epoch - 1 + s.step / max(s.steps_per_epoch, 1)) / total if s.epoch else 0.0
+    elapsed = time.time() - s.started
+    st.progress(
+        min(done, 1.0),
+        text=f"{s.state} · epoch {s.epoch}/{total} · step {s.step}/{s.steps_per_epoch} · {elapsed:.0f} s",
+    )
+    if s.history.train:
+        st.plotly_chart(
+            plots.loss_curves(s.history.train, s.history.test), key="loss_curves", width="stretch"
+        )
+    if not s.finished:
+        if st.button("Stop (keeps the weights so far)", key="train_stop"):
+            job.stop()
+        return
+    if s.error:
+        st.error(s.error, icon=":material/error:")
+    save_panel(job)
+
+
+def save_panel(job: TrainingJob) -> None:
+    data, data_cfg = st.session_state["job_data"]
+    metrics = evaluate(job.model, data)
+    st.write({k: round(v, 3) for k, v in metrics.items()})
+    default = f"{job.model.cfg.name}-{data.name}-{job.model.cfg.latent_dim}d"
+    name = st.text_input("Save as", default, key="save_name")
+    if st.button("Save to runs/", type="primary", key="save_go"):
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,80}", name) or name.startswith("."):
+            st.error("Use letters, digits, '.', '_' and '-' for the name (at most 80 characters).")
+            return
+        folder = save_checkpoint(
+            runs_dir() / name, job.model, data_cfg, job.cfg, metrics, job.snapshot().history
+        )
+        if data_cfg.name == "upload":
+            write_display_data(folder, data)
+        st.success(f"Saved to {folder}. Open it on the Explore page.")

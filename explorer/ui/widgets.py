@@ -1,0 +1,106 @@
+"""Small widgets shared by the pages: items, errors, shared state in the URL."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+import streamlit as st
+
+from explorer import plots, render
+from explorer.data import Dataset
+from explorer.errors import ExplorerError, OutOfMemoryError
+
+log = logging.getLogger("latent_explorer")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(func: F) -> F:
+    """Show errors as ``st.error`` with a next step; never a traceback on the page."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ExplorerError as exc:
+            st.error(str(exc), icon=":material/error:")
+        except MemoryError:
+            st.error(
+                str(
+                    OutOfMemoryError(
+                        "This machine ran out of memory. Use a smaller data set, batch or model."
+                    )
+                ),
+                icon=":material/error:",
+            )
+        except Exception as exc:
+            # Streamlit's own control-flow exceptions (rerun, stop) must pass through.
+            if type(exc).__module__.startswith("streamlit"):
+                raise
+            log.exception("unexpected error")
+            st.error(
+                f"Something went wrong ({type(exc).__name__}: {exc}). The details are in the "
+                "server log; try another setting or reload the page.",
+                icon=":material/error:",
+            )
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def scale_for(data: Dataset) -> int:
+    """Nearest-neighbour zoom so items show at about 112 px wide, crisp."""
+    width = data.item_shape[-1]
+    return max(1, 112 // max(width, 1))
+
+
+def show_items(
+    data: Dataset, items: np.ndarray, captions: Sequence[str], key: str, columns: int | None = None
+) -> None:
+    """Images side by side, series as lines, tabular rows as bars."""
+    shown = data.to_display(items)
+    if data.kind == "image":
+        cols = st.columns(columns or len(shown))
+        for col, image, caption in zip(cols, shown, captions):
+            col.image(render.upscale(image, scale_for(data)), caption=caption, clamp=True)
+    elif data.kind == "series":
+        st.plotly_chart(plots.series_lines(shown, captions), key=key, width="stretch")
+    else:
+        st.plotly_chart(plots.feature_bars(shown, captions, data.feature_names), key=key, width="stretch")
+
+
+def show_strip(
+    data: Dataset, items: np.ndarray, caption: str, key: str, ncols: int | None = None
+) -> bytes | None:
+    """A row or grid of decoded items; returns the PNG for images (for a download button).
+    Series and tabular items show six evenly spaced items instead."""
+    if data.kind != "image":
+        pick = np.linspace(0, len(items) - 1, min(6, len(items))).round().astype(int)
+        show_items(data, items[pick], [f"{caption} [{i}]" for i in pick], key)
+        return None
+    tiled = render.tile(data.to_display(items), ncols=ncols or len(items))
+    st.image(render.upscale(tiled, max(1, scale_for(data) // 2)), caption=caption, clamp=True)
+    return render.to_png(tiled, scale=2)
+
+
+def query_value(name: str, cast: Callable[[str], Any], default: Any) -> Any:
+    """A typed value from the URL, or the default when absent or malformed."""
+    raw = st.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        return cast(raw)
+    except (TypeError, ValueError):
+        return default
+
+
+def share_state(**values: Any) -> None:
+    """Write the state that reproduces the current view into the URL."""
+    for name, value in values.items():
+        if value is None:
+            st.query_params.pop(name, None)
+        elif st.query_params.get(name) != str(value):
+            st.query_params[name] = str(value)

@@ -1,0 +1,243 @@
+"""Drive the Streamlit app in headless Chromium: start a server, launch the browser, find
+things on the latent map. Plain functions and context managers (no pytest), shared by the
+browser tests (``tests/browser/``) and ``bench/slider_latency.py``.
+
+Debian's chromium is used, never Playwright's own download (it fails offline).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+NO_CHROMIUM = "no Chromium found: apt-get install chromium (the browser tests drive Debian's chromium)"
+SERVER_START_TIMEOUT_S = 120.0
+
+
+def find_chromium() -> str | None:
+    """The path of a system Chromium, or None."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def train_digits(out: Path, model: str, latent_dim: int = 2, epochs: int = 3, timeout: float = 300) -> Path:
+    """Train a tiny digits model with the CLI into ``out`` (a checkpoint folder)."""
+    cmd = [
+        sys.executable, "-m", "explorer", "train", "--data", "digits", "--model", model,
+        "--latent-dim", str(latent_dim), "--epochs", str(epochs), "--out", str(out), "--quiet",
+    ]  # fmt: skip
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(f"training {out.name} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return out
+
+
+def _health(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop the server and anything it started (its own process group)."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=grace)
+
+
+@contextlib.contextmanager
+def streamlit_server(
+    script: str | Path = "app.py",
+    env: Mapping[str, str] | None = None,
+    timeout: float = SERVER_START_TIMEOUT_S,
+    log_path: Path | None = None,
+) -> Iterator[str]:
+    """Run ``streamlit run script`` on a free localhost port from the repo root; yield its
+    base URL once ``/_stcore/health`` answers "ok"; always stop it afterwards."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(script),
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    full_env = {**os.environ, **(env or {})}
+    own_log = log_path is None
+    log_file = tempfile.NamedTemporaryFile("w+b", suffix=".log", delete=False) if own_log else open(log_path, "w+b")  # noqa: SIM115
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=full_env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while not _health(url):
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{_tail(log_file)}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"streamlit did not answer /_stcore/health in {timeout:.0f} s:\n{_tail(log_file)}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        _stop(proc)
+        log_file.close()
+        if own_log:
+            with contextlib.suppress(OSError):
+                os.unlink(log_file.name)
+
+
+def _tail(log_file, n: int = 4000) -> str:
+    log_file.flush()
+    log_file.seek(0)
+    return log_file.read().decode(errors="replace")[-n:]
+
+
+@contextlib.contextmanager
+def chromium(playwright, executable: str | None = None):
+    """A headless Debian Chromium launched through Playwright; closed afterwards."""
+    executable = executable or find_chromium()
+    if executable is None:
+        raise FileNotFoundError(NO_CHROMIUM)
+    browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+# --- the latent map -------------------------------------------------------------------
+
+MAP = ".js-plotly-plot"
+EXCEPTION = '[data-testid="stException"]'
+
+# Page coordinates of data points (customdata >= 0) of the first plotly graph, from its
+# axes' linear-to-pixel maps. Returns [{index, px, py, x, y}, ...] for visible points.
+JS_DATA_POINTS = """
+() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  if (!gd || !gd._fullLayout || !gd._fullLayout.xaxis) return null;
+  const L = gd._fullLayout, xa = L.xaxis, ya = L.yaxis, size = L._size;
+  const rect = gd.getBoundingClientRect();
+  const out = [];
+  // _fullData: plotly.js has decoded the base64 typed arrays plotly.py 6 sends.
+  for (const trace of gd._fullData) {
+    if (!trace.customdata || trace.visible !== true) continue;
+    for (let k = 0; k < trace.x.length; k++) {
+      let c = trace.customdata[k];
+      if (Array.isArray(c)) c = c[0];
+      if (c === null || c === undefined || c < 0) continue;
+      if (trace.name === 'selected') continue;
+      const px = rect.left + size.l + xa.l2p(trace.x[k]);
+      const py = rect.top + size.t + ya.l2p(trace.y[k]);
+      out.push({index: c, x: trace.x[k], y: trace.y[k], px, py});
+    }
+  }
+  return out;
+}
+"""
+
+# A page coordinate inside the axes as far as possible from every data point, searched on
+# a coarse pixel grid (staying clear of the plot edges and the legend).
+JS_EMPTY_SPOT = """
+(points) => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const L = gd._fullLayout, size = L._size;
+  const rect = gd.getBoundingClientRect();
+  const x0 = rect.left + size.l, y0 = rect.top + size.t;
+  let best = null;
+  for (let fx = 0.08; fx <= 0.92; fx += 0.02) {
+    for (let fy = 0.08; fy <= 0.92; fy += 0.02) {
+      const px = x0 + fx * size.w, py = y0 + fy * size.h;
+      let d = Infinity;
+      for (const p of points) d = Math.min(d, Math.hypot(p.px - px, p.py - py));
+      if (!best || d > best.d) best = {px, py, d};
+    }
+  }
+  return best;
+}
+"""
+
+# Wait in the page until the src of the image matched by `selector` (index `nth`) differs
+# from `before`; resolve with the elapsed milliseconds (performance.now) from `t0`, or -1
+# after `timeout` ms. A MutationObserver catches the change in the same frame.
+JS_WAIT_SRC_CHANGE = """
+([selector, nth, before, timeout]) => new Promise((resolve) => {
+  const t0 = window.__pressT0 || performance.now();
+  const current = () => {
+    const imgs = document.querySelectorAll(selector);
+    return imgs.length > nth ? imgs[nth].getAttribute('src') : null;
+  };
+  const check = () => {
+    const src = current();
+    if (src && src !== before) { done(performance.now() - t0); return true; }
+    return false;
+  };
+  let finished = false;
+  const obs = new MutationObserver(() => { check(); });
+  const done = (ms) => { if (finished) return; finished = true; obs.disconnect(); resolve(ms); };
+  if (check()) return;
+  obs.observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+  setTimeout(() => done(-1), timeout);
+})
+"""
+
+
+def data_points(page) -> list[dict]:
+    return page.evaluate(JS_DATA_POINTS) or []
+
+
+def wait_for_map(page, timeout_ms: float = 90_000) -> None:
+    """Wait until the plotly map is drawn with its data points laid out."""
+    page.wait_for_selector(MAP, state="visible", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('.js-plotly-plot');"
+        " return gd && gd._fullLayout && gd._fullLayout.xaxis && gd.data && gd.data.length > 0; }",
+        timeout=timeout_ms,
+    )
+
+
+def wait_until_idle(page, timeout_ms: float = 60_000) -> None:
+    """Wait for Streamlit to finish the current rerun (the status widget goes away)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.match(/Running/i)",
+        timeout=timeout_ms,
+    )

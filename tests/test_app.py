@@ -1,0 +1,237 @@
+"""Every page and widget path of the app through Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+
+import numpy as np
+import plotly.io
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.cli import main as cli
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("runs")
+    for name in ("ae", "vae"):
+        assert cli(["train", "--data", "digits", "--model", name, "--latent-dim", "2", "--epochs", "3",
+                    "--out", str(root / f"digits-{name}-2d"), "--quiet"]) == 0
+    assert cli(["train", "--data", "digits", "--model", "vae", "--latent-dim", "5", "--epochs", "2",
+                "--out", str(root / "digits-vae-5d"), "--quiet"]) == 0
+    return root
+
+
+@pytest.fixture
+def env(runs, tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENT_EXPLORER_RUNS", str(runs))
+    monkeypatch.setenv("LATENT_EXPLORER_CACHE", str(tmp_path / "cache"))
+    return runs
+
+
+def page(script: str, **query: str) -> AppTest:
+    at = AppTest.from_string(script, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+EXPLORE = "from explorer.ui.explore import explore_page\nexplore_page()\n"
+COMPARE = "from explorer.ui.compare import compare_page\ncompare_page()\n"
+TRAIN = "from explorer.ui.train_page import train_page\ntrain_page()\n"
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def figure(at: AppTest, index: int = 0):
+    return plotly.io.from_json(at.get("plotly_chart")[index].proto.spec)
+
+
+def n_points(trace) -> int:
+    """Plotly serializes numeric arrays as base64 typed arrays."""
+    x = trace.x
+    if isinstance(x, dict):
+        return len(np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]))
+    return 0 if x is None else len(x)
+
+
+def trace_names(at: AppTest) -> set[str]:
+    return {t.name for t in figure(at).data}
+
+
+def captions(at: AppTest) -> list[str]:
+    return [c for image in at.get("image") for c in image.captions]
+
+
+def test_app_entry_point_opens(env):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    no_errors(at)
+    assert at.get("plotly_chart")
+
+
+def test_explore_opens_on_the_model_in_the_url(env):
+    at = page(EXPLORE, model="digits-vae-2d")
+    no_errors(at)
+    assert at.title[0].value == "digits-vae-2d"
+    assert at.selectbox(key="method").value == "raw"
+    assert "VAE" in at.caption[0].value
+    assert at.query_params["model"] == ["digits-vae-2d"] or at.query_params["model"] == "digits-vae-2d"
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne", "umap"])
+def test_every_projection_draws_a_map(env, method):
+    at = page(EXPLORE, model="digits-vae-5d", method=method)
+    no_errors(at)
+    assert at.selectbox(key="method").value == method
+    shown = [n_points(t) for t in figure(at).data if t.name not in ("probe", "selected")]
+    assert sum(shown) >= 360
+
+
+def test_three_dimensional_map(env):
+    at = page(EXPLORE, model="digits-vae-5d", method="pca", dims="3")
+    no_errors(at)
+    assert any(t.type == "scatter3d" for t in figure(at).data)
+
+
+def test_colour_by_reconstruction_error_and_dimension(env):
+    at = page(EXPLORE, model="digits-ae-2d")
+    for option in ("reconstruction error", "latent dim 2"):
+        at.selectbox(key="color").set_value(option).run()
+        no_errors(at)
+        assert any(t.marker.colorbar.title.text for t in figure(at).data if t.marker.colorbar)
+
+
+def test_clicked_point_shows_item_and_reconstruction(env, digits):
+    at = page(EXPLORE, model="digits-vae-2d")
+    at.session_state["item"] = 5
+    at.run()
+    no_errors(at)
+    shown = captions(at)
+    assert shown[0] == f"#5 · {int(digits.y_test[5])}"
+    assert any(c.startswith("reconstruction (SSE") for c in shown)
+
+
+def test_click_on_empty_space_decodes_with_trust(env):
+    at = page(EXPLORE, model="digits-vae-2d")
+    at.session_state["probe"] = (40.0, -40.0)
+    at.run()
+    no_errors(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "Trust: poor" in text and "outside" in text
+
+
+def test_interpolation_slider_decodes(env):
+    at = page(EXPLORE, model="digits-vae-2d", a="3", b="7", t="0.25")
+    no_errors(at)
+    assert at.slider(key="t").value == 0.25
+    at.slider(key="t").set_value(0.75).run()
+    no_errors(at)
+    assert at.query_params["t"] in ("0.75", ["0.75"])
+    at.radio(key="interp_method").set_value("spherical").run()
+    no_errors(at)
+    assert "interpolation" in trace_names(at)
+
+
+def test_prior_overlays(env):
+    at = page(EXPLORE, model="digits-vae-2d")
+    for key in ("show_prior", "density", "ellipses"):
+        at.checkbox(key=key).check().run()
+        no_errors(at)
+    assert {"prior samples", "prior density", "data density", "posterior spread"} <= trace_names(at)
+
+
+def test_plain_ae_warns_about_prior_holes(env):
+    at = page(EXPLORE, model="digits-ae-2d")
+    assert any("not trained to follow N(0, I)" in w.value for w in at.warning)
+
+
+def test_latent_sliders_and_traversal(env):
+    at = page(EXPLORE, model="digits-vae-5d", method="pca")
+    at.session_state["item"] = 2
+    at.run()
+    slider = at.slider(key="z0_2")
+    slider.set_value(slider.value + 0.5).run()
+    no_errors(at)
+    at.selectbox(key="traverse").set_value(3).run()
+    no_errors(at)
+
+
+def test_decode_grid(env):
+    at = page(EXPLORE, model="digits-vae-2d")
+    at.slider(key="grid_steps").set_value(7).run()
+    no_errors(at)
+    assert any("7×7 decodes" in c for c in captions(at))
+
+
+def test_compare_page_measures_both(env):
+    at = page(COMPARE, left="digits-ae-2d", right="digits-vae-2d")
+    no_errors(at)
+    assert len(at.get("plotly_chart")) == 2
+    table = at.table[0].value
+    assert "prior samples in holes" in table["measure"].tolist()
+
+
+def test_unreadable_checkpoint_is_an_error_not_a_traceback(env, tmp_path, monkeypatch):
+    runs = tmp_path / "bad-runs"
+    bad = runs / "broken"
+    bad.mkdir(parents=True)
+    (env / "digits-ae-2d" / "config.json").read_text()
+    (bad / "config.json").write_text((env / "digits-ae-2d" / "config.json").read_text())
+    (bad / "model.safetensors").write_bytes(b"not weights")
+    monkeypatch.setenv("LATENT_EXPLORER_RUNS", str(runs))
+    at = page(EXPLORE, model="broken")
+    assert not at.exception
+    assert "not a readable safetensors file" in at.error[0].value
+
+
+def test_train_save_and_reopen(env, tmp_path, monkeypatch):
+    runs = tmp_path / "new-runs"
+    monkeypatch.setenv("LATENT_EXPLORER_RUNS", str(runs))
+    at = page(TRAIN)
+    no_errors(at)
+    at.selectbox(key="train_data").set_value("moons").run()
+    at.number_input(key="train_epochs").set_value(2).run()
+    at.text_input(key="train_hidden").set_value("32,16").run()
+    at.button(key="train_go").click().run()
+    no_errors(at)
+    deadline = time.time() + 60
+    while at.session_state["job"].snapshot().state in ("pending", "running") and time.time() < deadline:
+        time.sleep(0.2)
+    at.run()
+    no_errors(at)
+    at.text_input(key="save_name").set_value("moons-test").run()
+    at.button(key="save_go").click().run()
+    no_errors(at)
+    assert (runs / "moons-test" / "model.safetensors").is_file()
+    reopened = page(EXPLORE, model="moons-test")
+    no_errors(reopened)
+    assert reopened.title[0].value == "moons-test"
+
+
+def test_train_stop_keeps_weights(env):
+    at = page(TRAIN)
+    at.number_input(key="train_epochs").set_value(400).run()
+    at.button(key="train_go").click().run()
+    job = at.session_state["job"]
+    time.sleep(1.0)
+    at.run()
+    at.button(key="train_stop").click().run()
+    job.join(timeout=30)
+    assert job.snapshot().state == "stopped"
+    at.run()
+    no_errors(at)
+    assert at.button(key="save_go")
+
+
+def test_bad_hidden_widths_are_explained(env):
+    at = page(TRAIN)
+    at.text_input(key="train_hidden").set_value("wide").run()
+    assert "comma-separated whole numbers" in at.error[0].value
