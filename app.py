@@ -3,10 +3,14 @@
 import explorer  # noqa: F401, I001  (first: sets the OpenMP wait policy before torch loads)
 import streamlit as st
 
+from explorer.catalog import user_cache
+from explorer.projection import configure_numba_cache
+
 from explorer.ui.compare import compare_page
 from explorer.ui.explore import explore_page
 from explorer.ui.train_page import train_page
 
+configure_numba_cache(user_cache() / "numba")  # before anything imports umap
 st.set_page_config(page_title="Latent Explorer", page_icon=":material/explore:", layout="wide")
 st.navigation(
     [

@@ -194,27 +194,59 @@ JS_EMPTY_SPOT = """
 }
 """
 
-# Wait in the page until the src of the image matched by `selector` (index `nth`) differs
-# from `before`; resolve with the elapsed milliseconds (performance.now) from `t0`, or -1
-# after `timeout` ms. A MutationObserver catches the change in the same frame.
+# The src of the image whose caption starts with `prefix` (an st.image caption such as
+# "t = 0.50"), or null.
+JS_IMAGE_SRC = """
+(prefix) => {
+  for (const el of document.querySelectorAll('[data-testid="stImage"]')) {
+    const cap = el.querySelector('[data-testid="stImageCaption"]');
+    const img = el.querySelector('img');
+    if (cap && img && cap.innerText.trim().startsWith(prefix)) return img.getAttribute('src');
+  }
+  return null;
+}
+"""
+
+# Wait in the page until that image's src differs from `before` and the new image has
+# loaded. Resolves with [ms until the new src is in the DOM, ms until it has loaded], both
+# counted from window.__pressT0 (set just before the key press), or [-1, -1] after
+# `timeout` ms. A MutationObserver sees the change in the same task.
 JS_WAIT_SRC_CHANGE = """
-([selector, nth, before, timeout]) => new Promise((resolve) => {
+([prefix, before, timeout]) => new Promise((resolve) => {
+  const find = () => {
+    for (const el of document.querySelectorAll('[data-testid="stImage"]')) {
+      const cap = el.querySelector('[data-testid="stImageCaption"]');
+      const img = el.querySelector('img');
+      if (cap && img && cap.innerText.trim().startsWith(prefix)) return img;
+    }
+    return null;
+  };
   const t0 = window.__pressT0 || performance.now();
-  const current = () => {
-    const imgs = document.querySelectorAll(selector);
-    return imgs.length > nth ? imgs[nth].getAttribute('src') : null;
+  let finished = false, obs = null, timer = null;
+  let changed = null;
+  const done = (loaded) => {
+    if (finished) return;
+    finished = true;
+    if (obs) obs.disconnect();
+    clearTimeout(timer);
+    resolve(loaded < 0 ? [-1, -1] : [changed, loaded]);
   };
   const check = () => {
-    const src = current();
-    if (src && src !== before) { done(performance.now() - t0); return true; }
-    return false;
+    if (changed !== null) return;
+    const img = find();
+    const src = img && img.getAttribute('src');
+    if (!src || src === before) return;
+    changed = performance.now() - t0;  // the new src is in the DOM
+    if (img.complete && img.naturalWidth > 0) done(changed);
+    else {
+      img.addEventListener('load', () => done(performance.now() - t0), {once: true});
+      img.addEventListener('error', () => done(performance.now() - t0), {once: true});
+    }
   };
-  let finished = false;
-  const obs = new MutationObserver(() => { check(); });
-  const done = (ms) => { if (finished) return; finished = true; obs.disconnect(); resolve(ms); };
-  if (check()) return;
+  obs = new MutationObserver(check);
   obs.observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
-  setTimeout(() => done(-1), timeout);
+  timer = setTimeout(() => done(-1), timeout);
+  check();
 })
 """
 

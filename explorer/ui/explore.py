@@ -104,15 +104,26 @@ def projection_controls(latent_dim: int) -> ProjectionConfig:
 
 
 def compute_projection(entry: ModelEntry, mtime: float, cfg: ProjectionConfig) -> Projection:
-    slow = cfg.method in ("umap", "tsne")
-    message = (
-        f"Computing {METHODS[cfg.method]} of the codes… (UMAP's first run in a process also "
-        "compiles numba: up to a minute; the result is cached on disk.)"
-        if slow
-        else "Projecting…"
-    )
-    with st.spinner(message, show_time=slow):
-        return resources.projection(str(entry.path), mtime, entry.display_data, cfg)
+    """The requested projection, or PCA while a slow one is computed in the background."""
+    args = (str(entry.path), mtime, entry.display_data)
+    if cfg.method not in ("umap", "tsne"):
+        with st.spinner("Projecting…"):
+            return resources.projection(*args, cfg)
+    ready = resources.projection(*args, cfg, wait=1.5)
+    if ready is not None:
+        return ready
+    st.info(f"Computing the {METHODS[cfg.method]} map in the background (a first UMAP in a new "
+            "process also compiles numba, up to a minute). Showing PCA meanwhile; the map switches "
+            "by itself when it is ready, and is cached on disk for next time.",
+            icon=":material/hourglass_top:")
+    wait_for_projection(args, cfg)
+    return resources.projection(*args, ProjectionConfig(method="pca", n_components=cfg.n_components))
+
+
+@st.fragment(run_every=1.0)
+def wait_for_projection(args: tuple, cfg: ProjectionConfig) -> None:
+    if resources.projection(*args, cfg, wait=0) is not None:
+        st.rerun()
 
 
 @guarded
@@ -124,6 +135,7 @@ def explore_page() -> None:
             "`python scripts/build_pretrained.py --data-root PATH`."
         )
         return
+    resources.warm_umap_in_background()
     entry = pick_model(entries)
     mtime = resources.stamp(entry.path)
     with st.spinner("Loading the model and its codes…"):

@@ -3,6 +3,9 @@ and data sets are shared read-only resources, never trained in place."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from explorer.data import Dataset, load_dataset
 from explorer.errors import DataError, DataNotFoundError
 from explorer.latent import encode_all
 from explorer.metrics import reconstruction_sse
-from explorer.projection import Projection, project
+from explorer.projection import Projection, project, warm_umap
 
 
 def stamp(path: Path) -> float:
@@ -94,7 +97,56 @@ def reconstruction_errors(path: str, mtime: float, display_name: str) -> np.ndar
     return reconstruction_sse(model(path, mtime).model, v.x).numpy()
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def projection(path: str, mtime: float, display_name: str, cfg: ProjectionConfig) -> Projection:
-    z = view(path, mtime, display_name).z
-    return project(z, cfg, cache_dir=catalog.projection_cache_dir(Path(path), z, cfg))
+class ProjectionJobs:
+    """Projections computed on one background thread and kept in memory (at most
+    ``max_entries``), so a slow UMAP or t-SNE never blocks a page: the page shows PCA and
+    polls until the future is done. Shared by all sessions of this server."""
+
+    def __init__(self, max_entries: int = 16) -> None:
+        self.max_entries = max_entries
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="projection")
+        self.futures: dict[tuple, Future[Projection]] = {}
+        self.lock = threading.Lock()
+
+    def submit(self, path: str, mtime: float, display_name: str, cfg: ProjectionConfig) -> Future[Projection]:
+        key = (path, mtime, display_name, cfg)
+        with self.lock:
+            future = self.futures.get(key)
+            if future is None or (future.done() and future.exception() is not None):
+                z = view(path, mtime, display_name).z
+                cache_dir = catalog.projection_cache_dir(Path(path), z, cfg)
+                if cfg.method in ("raw", "pca"):
+                    # Fast: compute here, so it never queues behind a slow UMAP.
+                    future = Future()
+                    future.set_result(project(z, cfg, cache_dir))
+                else:
+                    future = self.executor.submit(project, z, cfg, cache_dir)
+                self.futures[key] = future
+                while len(self.futures) > self.max_entries:
+                    self.futures.pop(next(iter(self.futures)))
+            return future
+
+
+@st.cache_resource
+def projection_jobs() -> ProjectionJobs:
+    return ProjectionJobs()
+
+
+@st.cache_resource
+def warm_umap_in_background() -> threading.Thread:
+    """Compile UMAP's numba code once per server process while the user looks at a map."""
+    thread = threading.Thread(target=warm_umap, args=(catalog.user_cache() / "numba",),
+                              name="umap-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
+def projection(path: str, mtime: float, display_name: str, cfg: ProjectionConfig,
+               wait: float | None = None) -> Projection | None:
+    """The projection, or None if it is still being computed after ``wait`` seconds
+    (``None`` waits as long as it takes)."""
+    future = projection_jobs().submit(path, mtime, display_name, cfg)
+    try:
+        return future.result(timeout=wait)
+    except FutureTimeout:
+        return None
