@@ -118,7 +118,7 @@ class Trust:
 class TrustIndex:
     """Answers ``Trust`` queries for one embedding (1-D, 2-D or 3-D).
 
-    Building costs a k-d tree and a Delaunay triangulation (a fraction of a second for
+    Building costs a k-d tree and a Delaunay triangulation (about a second for
     60k points in 2-D), so build it once per map and keep it.
     """
 
@@ -139,8 +139,8 @@ class TrustIndex:
             except QhullError:
                 self._hull = None  # Too few points for a hull: fall back to the bounding box.
             else:
-                with _one_blas_thread():
-                    self._hull.transform  # noqa: B018 -- computed lazily on first query otherwise
+                with _one_blas_thread():  # Build the point-location tables now, not per click.
+                    self._hull.find_simplex(points[:1])
 
     def query(self, points: np.ndarray) -> Trust:
         pts = _check_codes(points, "points", self._tree.m)

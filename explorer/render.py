@@ -106,3 +106,23 @@ def to_gif(
         **options,
     )
     return buffer.getvalue()
+
+
+def sparklines(series: np.ndarray, height: int = 24, width: int = 48) -> np.ndarray:
+    """Each series (n, T, C) drawn as a small dark-on-white line image (n, height, width),
+    every channel in the same frame, scaled to the item's own range: a hover thumbnail."""
+    series = np.asarray(series, dtype=np.float64)
+    if series.ndim != 3:
+        raise ValueError(f"series must be (n, T, C), got shape {series.shape}")
+    n, length, channels = series.shape
+    images = np.ones((n, height, width))
+    # Sample densely along x so steep segments still draw connected strokes.
+    xs = np.linspace(0, length - 1, width * 4)
+    cols = np.minimum((xs / max(length - 1, 1) * (width - 1)).round().astype(int), width - 1)
+    lo = series.min(axis=(1, 2), keepdims=True)[:, 0]
+    span = np.maximum(series.max(axis=(1, 2), keepdims=True)[:, 0] - lo, 1e-12)
+    for c in range(channels):
+        values = np.stack([np.interp(xs, np.arange(length), s[:, c]) for s in series])
+        rows = ((1 - (values - lo) / span) * (height - 1)).round().astype(int)
+        images[np.arange(n)[:, None], rows, cols[None, :]] = 0.0
+    return images

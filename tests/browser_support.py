@@ -8,6 +8,7 @@ Debian's chromium is used, never Playwright's own download (it fails offline).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import signal
@@ -59,6 +60,31 @@ def train_digits(out: Path, model: str, latent_dim: int = 2, epochs: int = 3, ti
     if result.returncode != 0:
         raise RuntimeError(f"training {out.name} failed ({result.returncode}):\n{result.stderr[-3000:]}")
     return out
+
+
+def train_digits_models(runs: Path, epochs: int = 3, timeout: float = 600) -> list[Path]:
+    """Train ``digits-vae-2d`` and ``digits-ae-2d`` into ``runs``, in parallel (most of each
+    run is importing torch)."""
+    jobs = []
+    for model in ("vae", "ae"):
+        out = runs / f"digits-{model}-2d"
+        cmd = [
+            sys.executable, "-m", "explorer", "train", "--data", "digits", "--model", model,
+            "--latent-dim", "2", "--epochs", str(epochs), "--out", str(out), "--quiet",
+        ]  # fmt: skip
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        jobs.append((out, proc))
+    try:
+        for out, proc in jobs:
+            _, err = proc.communicate(timeout=timeout)
+            if proc.returncode != 0:
+                raise RuntimeError(f"training {out.name} failed ({proc.returncode}):\n{err[-3000:]}")
+    finally:
+        for _, proc in jobs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return [out for out, _ in jobs]
 
 
 def _health(url: str) -> bool:
@@ -147,50 +173,29 @@ def chromium(playwright, executable: str | None = None):
 MAP = ".js-plotly-plot"
 EXCEPTION = '[data-testid="stException"]'
 
-# Page coordinates of data points (customdata >= 0) of the first plotly graph, from its
-# axes' linear-to-pixel maps. Returns [{index, px, py, x, y}, ...] for visible points.
-JS_DATA_POINTS = """
-() => {
+# Page coordinates of the points of the first plotly graph, from its axes' linear-to-pixel
+# maps: data points (customdata >= 0, not the "selected" rings) when `probe` is false, the
+# hidden probe grid (customdata < 0) when true. Returns [{index, x, y, px, py}, ...].
+JS_MAP_POINTS = """
+(probe) => {
   const gd = document.querySelector('.js-plotly-plot');
-  if (!gd || !gd._fullLayout || !gd._fullLayout.xaxis) return null;
+  if (!gd || !gd._fullLayout || !gd._fullLayout.xaxis || !gd._fullData) return [];
   const L = gd._fullLayout, xa = L.xaxis, ya = L.yaxis, size = L._size;
   const rect = gd.getBoundingClientRect();
   const out = [];
   // _fullData: plotly.js has decoded the base64 typed arrays plotly.py 6 sends.
   for (const trace of gd._fullData) {
-    if (!trace.customdata || trace.visible !== true) continue;
+    if (!trace.customdata || trace.visible !== true || trace.name === 'selected') continue;
     for (let k = 0; k < trace.x.length; k++) {
       let c = trace.customdata[k];
       if (Array.isArray(c)) c = c[0];
-      if (c === null || c === undefined || c < 0) continue;
-      if (trace.name === 'selected') continue;
+      if (c === null || c === undefined || (probe ? c >= 0 : c < 0)) continue;
       const px = rect.left + size.l + xa.l2p(trace.x[k]);
       const py = rect.top + size.t + ya.l2p(trace.y[k]);
       out.push({index: c, x: trace.x[k], y: trace.y[k], px, py});
     }
   }
   return out;
-}
-"""
-
-# A page coordinate inside the axes as far as possible from every data point, searched on
-# a coarse pixel grid (staying clear of the plot edges and the legend).
-JS_EMPTY_SPOT = """
-(points) => {
-  const gd = document.querySelector('.js-plotly-plot');
-  const L = gd._fullLayout, size = L._size;
-  const rect = gd.getBoundingClientRect();
-  const x0 = rect.left + size.l, y0 = rect.top + size.t;
-  let best = null;
-  for (let fx = 0.08; fx <= 0.92; fx += 0.02) {
-    for (let fy = 0.08; fy <= 0.92; fy += 0.02) {
-      const px = x0 + fx * size.w, py = y0 + fy * size.h;
-      let d = Infinity;
-      for (const p of points) d = Math.min(d, Math.hypot(p.px - px, p.py - py));
-      if (!best || d > best.d) best = {px, py, d};
-    }
-  }
-  return best;
 }
 """
 
@@ -252,7 +257,75 @@ JS_WAIT_SRC_CHANGE = """
 
 
 def data_points(page) -> list[dict]:
-    return page.evaluate(JS_DATA_POINTS) or []
+    """The map's data points with their page coordinates (read fresh: a rerun may move them)."""
+    return page.evaluate(JS_MAP_POINTS, False)
+
+
+def probe_points(page) -> list[dict]:
+    """The hidden probe grid's points (the app decodes at the one clicked)."""
+    return page.evaluate(JS_MAP_POINTS, True)
+
+
+def _nearest_distance(point: dict, others: list[dict]) -> float:
+    return min(
+        (math.hypot(point["px"] - o["px"], point["py"] - o["py"]) for o in others if o is not point),
+        default=math.inf,
+    )
+
+
+def isolated_points(page, n: int = 2) -> list[dict]:
+    """``n`` data points far from their neighbours (so a click hits exactly them), spread
+    out: the most isolated point, then the isolated point farthest from those chosen."""
+    points = data_points(page)
+    if len(points) < n:
+        raise AssertionError(f"the map shows {len(points)} data points, expected at least {n}")
+    for p in points:
+        p["gap"] = _nearest_distance(p, points)
+    candidates = sorted(points, key=lambda p: -p["gap"])[: max(n, len(points) // 4)]
+    chosen = [candidates[0]]
+    while len(chosen) < n:
+        chosen.append(max(candidates, key=lambda p: _nearest_distance(p, chosen) if p not in chosen else -1))
+    return chosen
+
+
+def empty_spot(page) -> dict:
+    """The probe-grid point farthest (in pixels) from every data point: empty space that the
+    app can still decode. Its ``gap`` is that distance."""
+    points, probes = data_points(page), probe_points(page)
+    if not probes:
+        raise AssertionError("the map has no probe grid: clicks on empty space cannot be decoded")
+    for p in probes:
+        p["gap"] = _nearest_distance(p, points)
+    return max(probes, key=lambda p: p["gap"])
+
+
+def click_at(page, point: dict, settle_ms: int = 400) -> None:
+    """Hover first (plotly picks its click target on hover), then click."""
+    page.mouse.move(point["px"], point["py"])
+    page.wait_for_timeout(settle_ms)
+    page.mouse.click(point["px"], point["py"])
+
+
+ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+
+
+def error_boxes(page) -> list[str]:
+    """Texts of Streamlit exception boxes and error alerts (st.error, component errors)."""
+    return [t[:500] for t in page.locator(ERRORS).all_inner_texts()]
+
+
+def tab_panel(page, name: str):
+    """The panel of the tab labelled ``name`` (Streamlit renders every tab's panel)."""
+    names = [t.strip() for t in page.get_by_role("tab").all_inner_texts()]
+    if name not in names:
+        raise AssertionError(f"no tab {name!r} among {names}")
+    return page.locator('[data-testid="stTabPanel"]').nth(names.index(name))
+
+
+def open_app(page, url: str, path: str = "", **query) -> None:
+    """Go to the app (``path`` e.g. "train") with ``query`` in the URL."""
+    qs = "&".join(f"{k}={v}" for k, v in query.items())
+    page.goto(f"{url}/{path}" + (f"?{qs}" if qs else ""), wait_until="domcontentloaded")
 
 
 def wait_for_map(page, timeout_ms: float = 90_000) -> None:

@@ -12,8 +12,9 @@ from explorer import latent, plots, render
 from explorer.catalog import ModelEntry, list_models
 from explorer.checkpoint import Checkpoint
 from explorer.config import ProjectionConfig
-from explorer.projection import Projection, TrustIndex
+from explorer.projection import Projection
 from explorer.ui import resources
+from explorer.ui.hover import hover_thumbnails
 from explorer.ui.widgets import guarded, query_value, share_state, show_items, show_strip
 
 DEFAULT_MODEL = "mnist-vae-2d"
@@ -280,7 +281,7 @@ def map_panel(ctx: Context, o: Overlays) -> None:
     if o.ellipses and ctx.view.logvar is not None:
         std = np.exp(0.5 * ctx.view.logvar)
         if ctx.proj.config.method == "pca":
-            components = ctx.proj.projector.pca_.components_
+            components = ctx.proj.projector.components_
             std = np.sqrt((std[:, None, :] ** 2 * components[None] ** 2).sum(axis=2))
         fig = plots.add_ellipses(fig, emb, std[:, :2])
     probe = st.session_state.get("probe")
@@ -294,11 +295,21 @@ def map_panel(ctx: Context, o: Overlays) -> None:
         width="stretch",
         config={"displaylogo": False},
     )
+    hover_thumbnails(ctx.data, [ctx.label(i) for i in range(len(emb))], target="map", key="map_hover")
     handle_selection(event)
     st.caption(
         "Click a point to inspect it; click empty space to decode there. Double-click resets the zoom."
     )
     downloads(ctx, fig)
+
+
+def tabular_hover(ctx: Context, max_features: int = 8) -> list[str]:
+    """Hover text for table rows: the label and the first features' values."""
+    rows = ctx.view.x.numpy()
+    names = ctx.data.feature_names or tuple(f"x{k + 1}" for k in range(rows.shape[1]))
+    shown = min(max_features, rows.shape[1])
+    return [ctx.label(i) + "<br>" + "<br>".join(f"{names[k]}: {row[k]:.2f}" for k in range(shown))
+            for i, row in enumerate(rows)]
 
 
 def handle_selection(event) -> None:
@@ -390,9 +401,12 @@ def inspect_panel(ctx: Context) -> None:
 
 def decode_here(ctx: Context, point: np.ndarray) -> None:
     proj = ctx.proj
-    code = proj.projector.inverse_transform(point[None])
+    inverse = resources.click_inverse(str(ctx.entry.path), resources.stamp(ctx.entry.path),
+                                      ctx.entry.display_data, proj.config)
+    code = inverse.inverse_transform(point[None])
     image = latent.decode(ctx.model, torch.from_numpy(code.astype(np.float32)))
-    trust = TrustIndex(proj.embedding).query(point[None])
+    trust = resources.trust_index(str(ctx.entry.path), resources.stamp(ctx.entry.path),
+                                  ctx.entry.display_data, proj.config).query(point[None])
     distance, inside = float(trust.distance[0]), bool(trust.inside_hull[0])
     level = "good" if inside and distance < 2 else ("doubtful" if inside or distance < 4 else "poor")
     show_items(ctx.data, image.numpy(), [f"decoded at ({point[0]:.2f}, {point[1]:.2f})"], key="probe_item")
@@ -401,7 +415,7 @@ def decode_here(ctx: Context, point: np.ndarray) -> None:
         f":{color}-badge[Trust: {level}] {distance:.1f}× the typical spacing from the nearest "
         f"encoding, {'inside' if inside else 'outside'} the data's hull."
     )
-    st.caption(proj.projector.inverse_note)
+    st.caption(inverse.inverse_note)
     if st.button("Clear", key="clear_probe"):
         st.session_state["probe"] = None
         st.rerun()

@@ -3,7 +3,9 @@ and data sets are shared read-only resources, never trained in place."""
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -20,7 +22,15 @@ from explorer.data import Dataset, load_dataset
 from explorer.errors import DataError, DataNotFoundError
 from explorer.latent import encode_all
 from explorer.metrics import reconstruction_sse
-from explorer.projection import Projection, project, warm_umap
+from explorer.projection import (
+    KnnProjector,
+    Projection,
+    Projector,
+    TrustIndex,
+    UMAPProjector,
+    project,
+    warm_umap,
+)
 
 
 def stamp(path: Path) -> float:
@@ -132,13 +142,43 @@ def projection_jobs() -> ProjectionJobs:
     return ProjectionJobs()
 
 
+WARMUP_DELAY_S = 15.0
+
+
+def _warm_umap_gently() -> None:
+    # Let the first page render first, and yield the CPU to anything interactive: on a
+    # 2-core laptop the compile takes minutes of one core.
+    time.sleep(WARMUP_DELAY_S)
+    if hasattr(os, "setpriority"):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # this thread only
+    warm_umap(catalog.user_cache() / "numba")
+
+
 @st.cache_resource
 def warm_umap_in_background() -> threading.Thread:
-    """Compile UMAP's numba code once per server process while the user looks at a map."""
-    thread = threading.Thread(target=warm_umap, args=(catalog.user_cache() / "numba",),
-                              name="umap-warmup", daemon=True)
+    """Compile UMAP's numba code once per server process, in the background, so a user who
+    picks UMAP waits for the fit only."""
+    thread = threading.Thread(target=_warm_umap_gently, name="umap-warmup", daemon=True)
     thread.start()
     return thread
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def click_inverse(path: str, mtime: float, display_name: str, cfg: ProjectionConfig) -> Projector:
+    """What decodes a click on the map: the projection's own inverse, except for UMAP, whose
+    inverse takes seconds per call (umap 0.5 recompiles and re-triangulates each time); a
+    click needs the millisecond kNN inverse instead."""
+    proj = projection(path, mtime, display_name, cfg)
+    if isinstance(proj.projector, UMAPProjector):
+        return KnnProjector(proj.embedding).fit(view(path, mtime, display_name).z)
+    return proj.projector
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def trust_index(path: str, mtime: float, display_name: str, cfg: ProjectionConfig) -> TrustIndex:
+    """Built once per map: a triangulation of thousands of points is not free."""
+    proj = projection(path, mtime, display_name, cfg)
+    return TrustIndex(proj.embedding)
 
 
 def projection(path: str, mtime: float, display_name: str, cfg: ProjectionConfig,

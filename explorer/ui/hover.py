@@ -1,0 +1,97 @@
+"""Thumbnails on hover. Plotly's hover labels hold text only, so this small component
+(Streamlit components v2: plain JS in the page, no build, no network) listens to the map's
+``plotly_hover`` events and shows the hovered item's tile from one sprite image."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import streamlit as st
+
+from explorer import render
+from explorer.data import Dataset
+
+MAX_ITEMS = 6000
+TILE_PX = 28
+
+_JS = """
+export default function (component) {
+  const { data } = component;
+  let tip = document.getElementById("le-hover-tip");
+  if (!tip) {
+    tip = document.createElement("div");
+    tip.id = "le-hover-tip";
+    tip.style.cssText = "position:fixed;z-index:1000;pointer-events:none;display:none;" +
+      "background:#fff;border:1px solid #999;border-radius:4px;padding:4px;" +
+      "box-shadow:0 2px 6px rgba(0,0,0,.25);font:12px sans-serif;text-align:center";
+    tip.innerHTML = '<div class="le-img"></div><div class="le-cap"></div>';
+    document.body.appendChild(tip);
+  }
+  const img = tip.querySelector(".le-img");
+  const cap = tip.querySelector(".le-cap");
+  const show = (ev) => {
+    const p = ev.points && ev.points[0];
+    const index = p ? Number(Array.isArray(p.customdata) ? p.customdata[0] : p.customdata) : -1;
+    if (!(index >= 0) || index >= data.n) { tip.style.display = "none"; return; }
+    const w = data.tile_w, h = data.tile_h, s = data.scale;
+    const col = index % data.cols, row = Math.floor(index / data.cols);
+    img.style.cssText = `width:${w * s}px;height:${h * s}px;image-rendering:pixelated;` +
+      `background-image:url(${data.sprite});background-repeat:no-repeat;` +
+      `background-size:${data.cols * w * s}px auto;background-position:-${col * w * s}px -${row * h * s}px`;
+    cap.textContent = (data.captions && data.captions[index]) || `#${index}`;
+    const e = ev.event || {};
+    tip.style.left = ((e.clientX || 0) + 16) + "px";
+    tip.style.top = ((e.clientY || 0) + 16) + "px";
+    tip.style.display = "block";
+  };
+  const hide = () => { tip.style.display = "none"; };
+  const attach = () => {
+    const gd = document.querySelector(`.st-key-${data.target} .js-plotly-plot`);
+    if (!gd || !gd.on) return false;
+    if (gd.__leHoverSprite !== data.sprite_id) {
+      if (gd.removeAllListeners) {
+        gd.removeAllListeners("plotly_hover");
+        gd.removeAllListeners("plotly_unhover");
+      }
+      gd.on("plotly_hover", show);
+      gd.on("plotly_unhover", hide);
+      gd.__leHoverSprite = data.sprite_id;
+    }
+    return true;
+  };
+  // The chart may be drawn after this component or redrawn on a rerun: keep attaching.
+  const timer = setInterval(attach, 500);
+  attach();
+  return () => { clearInterval(timer); hide(); };
+}
+"""
+
+_component = st.components.v2.component("latent_hover", html="<span></span>", js=_JS)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def sprite(x: np.ndarray, kind: str, item_shape: tuple[int, ...]) -> tuple[str, int, int, int, int]:
+    """One PNG holding every item's thumbnail (images as they are, series as sparklines),
+    base64-encoded, with (tile height, tile width, columns, items)."""
+    if kind == "image":
+        images = x.reshape((-1, *item_shape)).astype(np.float32)
+        images = images[:, 0] if images.shape[1] == 1 else np.moveaxis(images, 1, -1)
+    else:
+        images = render.sparklines(x.reshape((-1, *item_shape)))
+    images = images[:MAX_ITEMS]
+    cols = int(np.ceil(np.sqrt(len(images))))
+    png = render.to_png(render.tile(images, ncols=cols, pad=0))
+    height, width = images.shape[1:3]
+    return "data:image/png;base64," + base64.b64encode(png).decode(), height, width, cols, len(images)
+
+
+def hover_thumbnails(data: Dataset, captions: list[str], target: str, key: str) -> None:
+    """Attach hover thumbnails to the chart mounted with ``key=target``."""
+    if data.kind == "tabular":
+        return  # rows are shown in the hover text itself
+    uri, height, width, cols, n = sprite(data.x_test.numpy(), data.kind, data.item_shape)
+    scale = max(1, round(84 / max(height, width)))
+    _component(data={"sprite": uri, "sprite_id": f"{len(uri)}:{uri[-32:]}", "tile_h": height,
+                     "tile_w": width, "cols": cols, "n": n, "scale": scale, "target": target,
+                     "captions": captions[:n]}, key=key)
