@@ -3,6 +3,7 @@ the data is?) and continuous (do nearby codes decode to nearby items?)."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,14 +20,36 @@ class RegularityReport:
     code_variance: float  # mean per-dimension variance of the aggregate posterior: 1 for N(0, I)
     prior_in_holes: float  # share of prior samples far from every encoding (see prior_hole_share)
     path_jump: float  # largest over mean step between decoded frames on paths: 1 is even
+    prior_valid: float | None = None  # share of decoded prior samples a classifier is sure of
 
     def as_rows(self) -> list[tuple[str, float, str]]:
-        return [
+        rows = [
             ("|mean code|", self.code_mean_norm, "0 for N(0, I)"),
             ("mean code variance", self.code_variance, "1 for N(0, I)"),
             ("prior samples in holes", self.prior_in_holes, "lower is more complete"),
             ("largest / mean step on paths", self.path_jump, "closer to 1 is more continuous"),
         ]
+        if self.prior_valid is not None:
+            rows.insert(2, ("prior samples judged valid", self.prior_valid, "higher is more complete"))
+        return rows
+
+
+def fit_judge(x: np.ndarray, y: np.ndarray, seed: int = 0):
+    """A small classifier of real items, used to judge whether decoded samples look like any
+    class (a cheap stand-in for a human's "is this a digit?")."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 20 epochs are plenty here
+        return MLPClassifier(hidden_layer_sizes=(128,), max_iter=20, random_state=seed).fit(
+            x.reshape(len(x), -1), y)
+
+
+def judged_valid(judge, items: np.ndarray, confidence: float = 0.9) -> float:
+    """Share of items the judge assigns to one class with at least ``confidence``."""
+    proba = judge.predict_proba(items.reshape(len(items), -1))
+    return float((proba.max(axis=1) >= confidence).mean())
 
 
 def aggregate_posterior(mu: np.ndarray, logvar: np.ndarray | None) -> tuple[float, float]:
@@ -64,8 +87,11 @@ def path_jump(model: Autoencoder, codes: np.ndarray, n_paths: int = 20, steps: i
 
 
 def regularity_report(model: Autoencoder, mu: np.ndarray, logvar: np.ndarray | None,
-                      n_prior: int = 2000, seed: int = 0) -> RegularityReport:
+                      n_prior: int = 2000, seed: int = 0, judge=None) -> RegularityReport:
+    """All measures at once; ``judge`` (from ``fit_judge``) adds the share of decoded prior
+    samples that look like a confident member of some class."""
     mean_norm, variance = aggregate_posterior(mu, logvar)
-    prior = prior_samples(n_prior, mu.shape[1], seed=seed).numpy()
-    return RegularityReport(mean_norm, variance, prior_hole_share(mu, prior),
-                            path_jump(model, mu, seed=seed))
+    prior = prior_samples(n_prior, mu.shape[1], seed=seed)
+    valid = None if judge is None else judged_valid(judge, decode(model, prior).numpy())
+    return RegularityReport(mean_norm, variance, prior_hole_share(mu, prior.numpy()),
+                            path_jump(model, mu, seed=seed), valid)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 import torch
 
 from explorer import latent, plots
 from explorer.catalog import ModelEntry, list_models
 from explorer.config import ProjectionConfig
-from explorer.regularity import regularity_report
+from explorer.regularity import fit_judge, regularity_report
 from explorer.ui import resources
 from explorer.ui.explore import pick_model
 from explorer.ui.widgets import guarded, query_value, share_state, show_strip
@@ -28,10 +30,20 @@ The numbers below measure both on the test codes of each model.
 """
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def judge_for(path: str, mtime: float, display: str):
+    """A classifier of the display data's training items, or None without labels."""
+    data = resources.view(path, mtime, display).data
+    if data.y_train is None:
+        return None
+    return fit_judge(data.x_train.numpy(), data.y_train.numpy())
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
-def report_rows(path: str, mtime: float, display: str) -> list[tuple[str, float, str]]:
+def report_rows(path: str, mtime: float, display: str, judge_path: str) -> list[tuple[str, float, str]]:
     v = resources.view(path, mtime, display)
-    return regularity_report(resources.model(path, mtime).model, v.z, v.logvar).as_rows()
+    judge = judge_for(judge_path, resources.stamp(Path(judge_path)), display)
+    return regularity_report(resources.model(path, mtime).model, v.z, v.logvar, judge=judge).as_rows()
 
 
 def default_pair(entries: list[ModelEntry]) -> tuple[str, str]:
@@ -111,7 +123,9 @@ def compare_page() -> None:
                 ncols=8,
             )
     st.subheader("Measured")
-    rows = [report_rows(str(e.path), m, e.display_data) for e, m in zip(chosen, stamps)]
+    with st.spinner("Measuring (the first time trains a small classifier to judge samples)…"):
+        rows = [report_rows(str(e.path), m, e.display_data, str(chosen[0].path))
+                for e, m in zip(chosen, stamps)]
     table = {
         "measure": [r[0] for r in rows[0]],
         chosen[0].path.name: [f"{r[1]:.3f}" for r in rows[0]],

@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+import torch
+
+from explorer.config import ModelConfig
+from explorer.models import build_model
+from explorer.regularity import aggregate_posterior, judged_valid, path_jump, prior_hole_share
+
+
+def test_aggregate_posterior_adds_posterior_variance():
+    rng = np.random.default_rng(0)
+    mu = rng.normal(0, 0.6, (5000, 3))
+    logvar = np.full_like(mu, np.log(0.64))
+    norm, variance = aggregate_posterior(mu, logvar)
+    assert norm < 0.05
+    assert variance == pytest.approx(0.36 + 0.64, abs=0.03)
+
+
+def test_prior_falls_in_the_hole_of_a_ring():
+    rng = np.random.default_rng(0)
+    angle = rng.uniform(0, 2 * np.pi, 3000)
+    ring = np.stack([4 * np.cos(angle), 4 * np.sin(angle)], axis=1)
+    prior = rng.normal(size=(1000, 2))
+    filled = rng.normal(size=(3000, 2))
+    assert prior_hole_share(ring, prior) > 0.9
+    assert prior_hole_share(filled, prior) < 0.05
+
+
+def test_judged_valid_counts_confident_items():
+    class Judge:
+        def predict_proba(self, x):
+            return np.where(x[:, :1] > 0, [[0.95, 0.05]], [[0.5, 0.5]])
+
+    items = np.array([[1.0], [1.0], [-1.0], [-1.0]])
+    assert judged_valid(Judge(), items) == 0.5
+
+
+def test_path_jump_is_one_for_a_linear_decoder():
+    model = build_model(ModelConfig("ae", (4,), 2, hidden=(8,), likelihood="gaussian"))
+    # A linear decoder turns equal steps in z into equal steps in x.
+    model.decoder.net = torch.nn.Sequential(torch.nn.Linear(2, 4))
+    codes = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)
+    assert path_jump(model, codes) == pytest.approx(1.0, abs=1e-4)
