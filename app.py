@@ -14,8 +14,7 @@ configure_numba_cache(user_cache() / "numba")  # before anything imports umap
 st.set_page_config(page_title="Latent Explorer", page_icon=":material/explore:", layout="wide")
 st.navigation(
     [
-        st.Page(explore_page, title="Explore", icon=":material/scatter_plot:", url_path="explore",
-                default=True),
+        st.Page(explore_page, title="Explore", icon=":material/scatter_plot:", default=True),
         st.Page(compare_page, title="AE vs VAE", icon=":material/compare:", url_path="compare"),
         st.Page(train_page, title="Train", icon=":material/model_training:", url_path="train"),
     ]

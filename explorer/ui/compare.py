@@ -65,7 +65,7 @@ def compare_page() -> None:
     left_default, right_default = default_pair(entries)
     cols = st.columns(2)
     chosen = [
-        pick_model(entries, key=k, label=f"Model {k[-1]}", default=d, where=c)
+        pick_model(entries, key=k, label=f"{k.title()} model", default=d, where=c)
         for k, d, c in (("left", left_default, cols[0]), ("right", right_default, cols[1]))
     ]
     share_state(left=chosen[0].path.name, right=chosen[1].path.name)

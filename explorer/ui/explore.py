@@ -145,6 +145,7 @@ def explore_page() -> None:
     cfg = projection_controls(ckpt.config.latent_dim)
     proj = compute_projection(entry, mtime, cfg)
     ctx = Context(entry, ckpt, view, proj)
+    restore_picks(len(view.z))
     share_state(
         model=entry.path.name,
         method=cfg.method,
@@ -177,6 +178,15 @@ def explore_page() -> None:
             sliders_panel(ctx)
         with grid:
             grid_panel(ctx)
+
+
+def restore_picks(n: int) -> None:
+    """Picked item and endpoints from a shared link, once per session; out-of-range ones
+    (a link made for another model) are dropped."""
+    for name in ("item", "a", "b"):
+        if name not in st.session_state:
+            value = query_value(name, int, None)
+            st.session_state[name] = value if value is not None and 0 <= value < n else None
 
 
 @dataclass(frozen=True)
@@ -424,9 +434,6 @@ def decode_here(ctx: Context, point: np.ndarray) -> None:
 def _endpoint_controls(ctx: Context) -> None:
     n = len(ctx.view.z)
     labels = ctx.view.labels
-    for name in ("a", "b"):
-        if st.session_state.get(name) is None:
-            st.session_state[name] = query_value(name, int, None)
     cols = st.columns(2)
     for col, name in zip(cols, ("a", "b")):
         with col:

@@ -64,8 +64,10 @@ def show_items(
     shown = data.to_display(items)
     if data.kind == "image":
         cols = st.columns(columns or len(shown))
+        scale = scale_for(data)
         for col, image, caption in zip(cols, shown, captions):
-            col.image(render.upscale(image, scale_for(data)), caption=caption, clamp=True)
+            col.image(render.upscale(image, scale), caption=caption, clamp=True,
+                      width=image.shape[1] * scale)
     elif data.kind == "series":
         st.plotly_chart(plots.series_lines(shown, captions), key=key, width="stretch")
     else:
@@ -82,7 +84,8 @@ def show_strip(
         show_items(data, items[pick], [f"{caption} [{i}]" for i in pick], key)
         return None
     tiled = render.tile(data.to_display(items), ncols=ncols or len(items))
-    st.image(render.upscale(tiled, max(1, scale_for(data) // 2)), caption=caption, clamp=True)
+    st.image(render.upscale(tiled, max(1, scale_for(data) // 2)), caption=caption, clamp=True,
+             width="stretch")
     return render.to_png(tiled, scale=2)
 
 
