@@ -54,11 +54,13 @@ def main() -> None:
         from explorer.data import resolve_root
 
         # Exactly the pytorch/examples VAE input pipeline: PIL images through ToTensor.
-        mnist = datasets.MNIST(str(resolve_root(args.data_root)), train=True, download=False,
-                               transform=transforms.ToTensor())
+        mnist = datasets.MNIST(
+            str(resolve_root(args.data_root)), train=True, download=False, transform=transforms.ToTensor()
+        )
         loaders["pytorch/examples loop"] = DataLoader(mnist, batch_size=args.batch_size, shuffle=True)
-    loaders["DataLoader over tensors"] = DataLoader(TensorDataset(data.x_train), batch_size=args.batch_size,
-                                                    shuffle=True)
+    loaders["DataLoader over tensors"] = DataLoader(
+        TensorDataset(data.x_train), batch_size=args.batch_size, shuffle=True
+    )
     rows = []
     for name in [*loaders, "whole-tensor slices (fit)"]:
         torch.manual_seed(0)
@@ -68,14 +70,21 @@ def main() -> None:
             for _ in range(args.epochs):
                 dataloader_epoch(model, loaders[name], device)
         else:
-            fit(model, data, TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
-                                         device=args.device, eval_every=10**9))
+            fit(
+                model,
+                data,
+                TrainConfig(
+                    epochs=args.epochs, batch_size=args.batch_size, device=args.device, eval_every=10**9
+                ),
+            )
         if device.type == "cuda":
             torch.cuda.synchronize()
         rows.append((name, (time.perf_counter() - start) / args.epochs))
     baseline = rows[0][1]
-    print(f"\n784-400-20 VAE, {data.name}: {len(data.x_train):,} training items, batch {args.batch_size}, "
-          f"{args.device}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(
+        f"\n784-400-20 VAE, {data.name}: {len(data.x_train):,} training items, batch {args.batch_size}, "
+        f"{args.device}, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    )
     print(f"{'loop':<30}{'s / epoch':>10}{'speed-up':>10}")
     for name, seconds in rows:
         print(f"{name:<30}{seconds:>10.2f}{baseline / seconds:>9.2f}x")

@@ -50,18 +50,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def train_digits(out: Path, model: str, latent_dim: int = 2, epochs: int = 3, timeout: float = 300) -> Path:
-    """Train a tiny digits model with the CLI into ``out`` (a checkpoint folder)."""
-    cmd = [
-        sys.executable, "-m", "explorer", "train", "--data", "digits", "--model", model,
-        "--latent-dim", str(latent_dim), "--epochs", str(epochs), "--out", str(out), "--quiet",
-    ]  # fmt: skip
-    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout)
-    if result.returncode != 0:
-        raise RuntimeError(f"training {out.name} failed ({result.returncode}):\n{result.stderr[-3000:]}")
-    return out
-
-
 def train_digits_models(runs: Path, epochs: int = 3, timeout: float = 600) -> list[Path]:
     """Train ``digits-vae-2d`` and ``digits-ae-2d`` into ``runs``, in parallel (most of each
     run is importing torch)."""
@@ -115,9 +103,10 @@ def streamlit_server(
     env: Mapping[str, str] | None = None,
     timeout: float = SERVER_START_TIMEOUT_S,
     log_path: Path | None = None,
-) -> Iterator[str]:
+) -> Iterator[ServerURL]:
     """Run ``streamlit run script`` on a free localhost port from the repo root; yield its
-    base URL once ``/_stcore/health`` answers "ok"; always stop it afterwards."""
+    base URL once ``/_stcore/health`` answers "ok"; always stop it afterwards. Its output
+    goes to ``log_path`` (a temporary file, removed afterwards, when not given)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [
@@ -126,33 +115,66 @@ def streamlit_server(
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
-    full_env = {**os.environ, **(env or {})}
-    own_log = log_path is None
-    log_file = tempfile.NamedTemporaryFile("w+b", suffix=".log", delete=False) if own_log else open(log_path, "w+b")  # noqa: SIM115
-    proc = subprocess.Popen(
-        cmd, cwd=REPO, env=full_env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    temporary = log_path is None
+    if temporary:
+        fd, name = tempfile.mkstemp(prefix="streamlit-", suffix=".log")
+        os.close(fd)
+        log_path = Path(name)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env={**os.environ, **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped with all it starts
+        )
     try:
         deadline = time.monotonic() + timeout
         while not _health(url):
             if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{_tail(log_file)}")
+                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{_tail(log_path)}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"streamlit did not answer /_stcore/health in {timeout:.0f} s:\n{_tail(log_file)}")
+                raise TimeoutError(
+                    f"no answer from {url}/_stcore/health in {timeout:.0f} s:\n{_tail(log_path)}"
+                )
             time.sleep(0.25)
-        yield url
+        served = ServerURL(url)
+        served.pid = proc.pid
+        yield served
     finally:
         _stop(proc)
-        log_file.close()
-        if own_log:
-            with contextlib.suppress(OSError):
-                os.unlink(log_file.name)
+        if temporary:
+            log_path.unlink(missing_ok=True)
 
 
-def _tail(log_file, n: int = 4000) -> str:
-    log_file.flush()
-    log_file.seek(0)
-    return log_file.read().decode(errors="replace")[-n:]
+class ServerURL(str):
+    """The server's base URL; ``pid`` is its process id (the leader of its process group)."""
+
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and its waited-for children (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime = int(fields[11]), int(fields[12])
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_quiet(pid: int, below: float = 0.1, window: float = 2.0, timeout: float = 180.0) -> float:
+    """Wait until process ``pid`` uses less than ``below`` of a core over ``window`` seconds
+    (e.g. a background warm-up has finished); return the seconds waited."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        before = cpu_seconds(pid)
+        time.sleep(window)
+        if (cpu_seconds(pid) - before) / window < below:
+            break
+    return time.monotonic() - start
+
+
+def _tail(path: Path, n: int = 4000) -> str:
+    return path.read_bytes()[-n:].decode(errors="replace")
 
 
 @contextlib.contextmanager
@@ -171,7 +193,6 @@ def chromium(playwright, executable: str | None = None):
 # --- the latent map -------------------------------------------------------------------
 
 MAP = ".js-plotly-plot"
-EXCEPTION = '[data-testid="stException"]'
 
 # Page coordinates of the points of the first plotly graph, from its axes' linear-to-pixel
 # maps: data points (customdata >= 0, not the "selected" rings) when `probe` is false, the
@@ -338,11 +359,12 @@ def wait_for_map(page, timeout_ms: float = 90_000) -> None:
     )
 
 
-def wait_until_idle(page, timeout_ms: float = 60_000) -> None:
-    """Wait for Streamlit to finish the current rerun (the status widget goes away)."""
-    page.wait_for_timeout(300)
+def wait_until_idle(page, timeout_ms: float = 60_000, settle_ms: int = 300) -> None:
+    """Wait ``settle_ms`` for a rerun to start, then until Streamlit's script is not running
+    (``stApp``'s ``data-test-script-state``)."""
+    page.wait_for_timeout(settle_ms)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.match(/Running/i)",
+        "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
+        " return app && app.getAttribute('data-test-script-state') === 'notRunning'; }",
         timeout=timeout_ms,
     )

@@ -237,6 +237,9 @@ def prior_codes(ctx: Context, o: Overlays) -> torch.Tensor:
 
 
 def map_panel(ctx: Context, o: Overlays) -> None:
+    # Consume the click before drawing: the figure shows the pick (ring, path), and a changed
+    # figure is a new chart to Streamlit, whose selection would otherwise be lost.
+    handle_selection(st.session_state.get("map"))
     emb = ctx.proj.embedding
     labels = ctx.view.labels
     values, value_name = None, ""

@@ -1,0 +1,127 @@
+"""The app in a real browser: the map draws, clicks inspect and decode, the interpolation
+slider redraws its frame, the other pages open. Screenshots go to ``$SCREENSHOT_DIR``."""
+
+from __future__ import annotations
+
+import re
+
+import browser_support as bs
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+MODEL = "digits-vae-2d"
+IMAGE = '[data-testid="stImage"]'
+
+
+def open_map(page, url: str, **query) -> None:
+    bs.open_app(page, url, model=MODEL, **query)
+    bs.wait_for_map(page)
+    bs.wait_until_idle(page)
+
+
+def assert_no_errors(page) -> None:
+    boxes = bs.error_boxes(page)
+    assert not boxes, f"error boxes on the page: {boxes}"
+    assert not page.errors, f"uncaught errors in the page: {page.errors}"
+
+
+def test_map_opens(page, app_url, screenshot_dir):
+    open_map(page, app_url)
+    assert len(bs.data_points(page)) == 360  # the digits test split
+    expect(page.get_by_role("heading", name=MODEL)).to_be_visible()
+    assert_no_errors(page)
+    page.screenshot(path=screenshot_dir / "01-map.png", full_page=True)
+
+
+def test_click_on_a_point_inspects_it(page, app_url, screenshot_dir):
+    open_map(page, app_url)
+    point = bs.isolated_points(page, 1)[0]
+    bs.click_at(page, point)
+    inspect = bs.tab_panel(page, "Inspect")
+    images = inspect.locator(IMAGE)
+    expect(images).to_have_count(2, timeout=30_000)  # the item and its reconstruction
+    expect(images.nth(0)).to_contain_text(f"#{point['index']} ")
+    expect(images.nth(1)).to_contain_text("reconstruction")
+    for k in range(2):
+        expect(images.nth(k).locator("img")).to_have_js_property("complete", True)
+        assert images.nth(k).locator("img").evaluate("img => img.naturalWidth") > 0
+    assert f"item={point['index']}" in page.url
+    assert_no_errors(page)
+    page.screenshot(path=screenshot_dir / "02-inspect.png", full_page=True)
+
+
+def test_interpolation_slider_redraws_the_frame(page, app_url, screenshot_dir):
+    open_map(page, app_url)
+    a, b = bs.isolated_points(page, 2)  # far apart on the map: the path is long
+    page.get_by_role("tab", name="Interpolate").click()
+    for name, point in (("A", a), ("B", b)):
+        box = page.get_by_label(f"endpoint {name} (index)")
+        box.fill(str(point["index"]))
+        box.press("Enter")
+        bs.wait_until_idle(page)
+    panel = bs.tab_panel(page, "Interpolate")
+    frame = panel.locator(IMAGE).filter(has_text=re.compile(r"^\s*t = "))
+    expect(frame).to_have_count(1, timeout=30_000)
+    expect(panel.locator(IMAGE).first).to_contain_text(f"A #{a['index']} ")
+    expect(panel.locator(IMAGE).nth(2)).to_contain_text(f"B #{b['index']} ")
+    expect(frame).to_contain_text("t = 0.50")
+    before = frame.locator("img").get_attribute("src")
+    page.screenshot(path=screenshot_dir / "03-interpolate-t050.png", full_page=True)
+
+    # Streamlit's react-aria slider: a visually hidden <input type="range"> (implicit role
+    # "slider") takes the keyboard focus.
+    slider = panel.locator('[role="slider"][aria-label="t"], input[type="range"][aria-label="t"]').first
+    slider.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    expect(frame).to_contain_text("t = 0.60", timeout=30_000)
+    bs.wait_until_idle(page)
+    after = frame.locator("img").get_attribute("src")
+    assert after != before, "the decoded frame did not change when t moved from 0.50 to 0.60"
+    assert "t=0.6" in page.url
+    assert_no_errors(page)
+    page.screenshot(path=screenshot_dir / "04-interpolate-t060.png", full_page=True)
+
+
+def test_clicks_set_both_endpoints(page, app_url):
+    open_map(page, app_url)
+    inspect = bs.tab_panel(page, "Inspect")
+    chosen = []
+    for label in ("sets endpoint A", "sets endpoint B"):
+        inspect.get_by_text(label, exact=True).click()
+        bs.wait_until_idle(page)
+        # Read positions afresh: the previous rerun may have moved the axes.
+        point = next(p for p in bs.isolated_points(page, 3) if p["index"] not in chosen)
+        chosen.append(point["index"])
+        bs.click_at(page, point)
+        bs.wait_until_idle(page, settle_ms=1000)
+    panel = bs.tab_panel(page, "Interpolate")
+    expect(panel.locator(IMAGE).first).to_contain_text(f"A #{chosen[0]} ", timeout=15_000)
+    expect(panel.locator(IMAGE).nth(2)).to_contain_text(f"B #{chosen[1]} ", timeout=15_000)
+
+
+def test_click_on_empty_space_decodes_there(page, app_url, screenshot_dir):
+    open_map(page, app_url)
+    spot = bs.empty_spot(page)
+    assert spot["gap"] > 25, (
+        f"no empty space on the map: the emptiest spot is {spot['gap']:.0f} px from a point"
+    )
+    bs.click_at(page, spot)
+    inspect = bs.tab_panel(page, "Inspect")
+    expect(inspect).to_contain_text("decoded at", timeout=30_000)
+    expect(inspect).to_contain_text("Trust:")
+    expect(inspect.locator(IMAGE)).to_have_count(1)
+    assert_no_errors(page)
+    page.screenshot(path=screenshot_dir / "05-decode-here.png", full_page=True)
+
+
+@pytest.mark.parametrize("path", ["train", "compare"])
+def test_page_opens(page, app_url, screenshot_dir, path):
+    bs.open_app(page, app_url, path)
+    bs.wait_until_idle(page, timeout_ms=90_000, settle_ms=2000)
+    expect(page.locator('[data-testid="stMain"]')).to_be_visible()
+    expect(page.locator('[data-testid="stHeading"]').first).to_be_visible(timeout=30_000)
+    assert_no_errors(page)
+    page.screenshot(path=screenshot_dir / f"06-{path}.png", full_page=True)
