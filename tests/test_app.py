@@ -163,10 +163,16 @@ def test_latent_sliders_and_traversal(env):
     at.session_state["item"] = 2
     at.run()
     slider = at.slider(key="z0_2")
-    slider.set_value(slider.value + 0.5).run()
+    moved = round(slider.value + 0.5 * (slider.max - slider.value), 3)
+    slider.set_value(moved).run()
     no_errors(at)
+    shared = at.query_params["z"]
+    shared = shared[0] if isinstance(shared, list) else shared
+    assert float(shared.split(",")[0]) == pytest.approx(moved, abs=1e-3)
     at.selectbox(key="traverse").set_value(3).run()
     no_errors(at)
+    reopened = page(EXPLORE, model="digits-vae-5d", method="pca", item="2", z=shared)
+    assert reopened.slider(key="z0_2").value == pytest.approx(moved, abs=1e-3)
 
 
 def test_decode_grid(env):

@@ -533,6 +533,10 @@ def sliders_panel(ctx: Context) -> None:
     )
     k = min(ctx.model.latent_dim, 8)
     spread = np.abs(ctx.view.z).max(axis=0) * 1.2 + 1e-3
+    shared = query_value("z", lambda text: [float(v) for v in text.split(",")], None)
+    start = base.copy()
+    if shared is not None and len(shared) == k:  # a shared link's slider positions
+        start[:k] = np.clip(shared, -spread[:k], spread[:k])
     code = base.copy()
     cols = st.columns(2)
     for d in range(k):
@@ -541,10 +545,12 @@ def sliders_panel(ctx: Context) -> None:
                 f"z{d + 1}",
                 float(-spread[d]),
                 float(spread[d]),
-                float(base[d]),
+                float(start[d]),
                 key=f"z{d}_{item}",
                 format="%.2f",
             )
+    moved = not np.allclose(code[:k], base[:k])
+    share_state(z=",".join(f"{v:.3f}" for v in code[:k]) if moved else None)
     show_items(
         ctx.data,
         latent.decode(ctx.model, torch.from_numpy(code[None])).numpy(),
