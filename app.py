@@ -1,6 +1,6 @@
 """Latent Explorer: `streamlit run app.py`."""
 
-import explorer  # noqa: F401, I001  (first: sets the OpenMP wait policy before torch loads)
+import explorer  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
 import streamlit as st
 
 from explorer.catalog import user_cache

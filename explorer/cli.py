@@ -77,18 +77,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=_positive_int, default=128)
     train.add_argument("--lr", type=_positive_float, default=1e-3)
     train.add_argument("--weight-decay", type=float, default=0.0)
-    train.add_argument("--beta", type=float, default=1.0)
+    train.add_argument("--beta", type=float, default=None)
     train.add_argument("--hidden", type=_sizes, default=None, help="MLP widths, e.g. 512,256")
     train.add_argument("--channels", type=_sizes, default=None, help="conv channels, e.g. 32,64")
     train.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default=None,
                        help="default: bernoulli for images in [0, 1], else gaussian")
-    train.add_argument("--dropout", type=float, default=0.0)
-    train.add_argument("--noise", choices=("none", "gaussian", "masking", "salt_pepper"), default="none")
-    train.add_argument("--noise-level", type=float, default=0.0)
-    train.add_argument("--sparsity-l1", type=float, default=0.0)
-    train.add_argument("--sparsity-target", type=float, default=0.0)
-    train.add_argument("--sparsity-kl-weight", type=float, default=0.0)
-    train.add_argument("--contractive-weight", type=float, default=0.0)
+    train.add_argument("--dropout", type=float, default=None)
+    train.add_argument("--noise", choices=("none", "gaussian", "masking", "salt_pepper", "patch"),
+                       default=None)
+    train.add_argument("--activation", choices=("relu", "leaky_relu", "tanh", "sigmoid", "linear"),
+                       default=None)
+    train.add_argument("--noise-level", type=float, default=None)
+    train.add_argument("--sparsity-l1", type=float, default=None)
+    train.add_argument("--sparsity-target", type=float, default=None)
+    train.add_argument("--sparsity-kl-weight", type=float, default=None)
+    train.add_argument("--contractive-weight", type=float, default=None)
     train.add_argument("--validation-fraction", type=float, default=0.0)
     train.add_argument("--patience", type=int, default=None, help="early stopping patience (epochs)")
     train.add_argument("--grad-clip", type=float, default=None)
@@ -174,7 +177,8 @@ def cmd_devices(args: argparse.Namespace) -> list[dict[str, Any]]:
 def cmd_models(args: argparse.Namespace) -> list[dict[str, Any]]:
     from explorer.models import MODELS
 
-    return [{"name": s.name, "variational": s.variational, "description": s.description}
+    return [{"name": s.name, "variational": s.variational, "description": s.description,
+             "preset": {k: list(v) if isinstance(v, tuple) else v for k, v in s.preset.items()}}
             for s in MODELS.values()]
 
 
@@ -198,22 +202,22 @@ def _data_config(args: argparse.Namespace):
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.checkpoint import save_checkpoint
-    from explorer.config import ModelConfig, TrainConfig
+    from explorer.config import TrainConfig
     from explorer.data import load_dataset
     from explorer.device import resolve_device
     from explorer.metrics import evaluate
-    from explorer.models import build_model
+    from explorer.models import MODELS, build_model, model_config
     from explorer.train import fit
 
     resolve_device(args.device)  # fail before the (possibly slow) data load
     data_cfg = _data_config(args)
     data = load_dataset(data_cfg)
-    defaults = ModelConfig()
-    model_cfg = ModelConfig(
-        name=args.model, input_shape=data.item_shape, latent_dim=args.latent_dim,
-        hidden=args.hidden or defaults.hidden, channels=args.channels or defaults.channels,
-        likelihood=args.likelihood or data.likelihood, beta=args.beta, dropout=args.dropout,
-        noise=args.noise, noise_level=args.noise_level, sparsity_l1=args.sparsity_l1,
+    preset_likelihood = MODELS.get(args.model, MODELS["ae"]).preset.get("likelihood")
+    model_cfg = model_config(
+        args.model, data.item_shape, args.latent_dim, hidden=args.hidden, channels=args.channels,
+        likelihood=args.likelihood or preset_likelihood or data.likelihood, beta=args.beta,
+        dropout=args.dropout, activation=args.activation, noise=args.noise,
+        noise_level=args.noise_level, sparsity_l1=args.sparsity_l1,
         sparsity_target=args.sparsity_target, sparsity_kl_weight=args.sparsity_kl_weight,
         contractive_weight=args.contractive_weight,
     )

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Likelihood = Literal["bernoulli", "gaussian"]
-NoiseKind = Literal["none", "gaussian", "masking", "salt_pepper"]
+NoiseKind = Literal["none", "gaussian", "masking", "salt_pepper", "patch"]
+Activation = Literal["relu", "leaky_relu", "tanh", "sigmoid", "linear"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class ModelConfig:
     input_shape: tuple[int, ...] = (1, 8, 8)
     latent_dim: int = 2
     hidden: tuple[int, ...] = (256, 128)
+    activation: Activation = "relu"
     likelihood: Likelihood = "bernoulli"
     beta: float = 1.0
     channels: tuple[int, ...] = (32, 64)

@@ -161,14 +161,23 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
-def wait_until_quiet(pid: int, below: float = 0.1, window: float = 2.0, timeout: float = 180.0) -> float:
-    """Wait until process ``pid`` uses less than ``below`` of a core over ``window`` seconds
-    (e.g. a background warm-up has finished); return the seconds waited."""
+def wait_until_quiet(
+    pid: int, below: float = 0.1, window: float = 2.0, quiet_for: float = 2.0, timeout: float = 180.0
+) -> float:
+    """Wait until process ``pid`` has used less than ``below`` of a core in every ``window``
+    for ``quiet_for`` seconds in a row (e.g. a background warm-up has finished); return the
+    seconds waited (``timeout`` or more if it never went quiet)."""
     start = time.monotonic()
+    quiet_since = None
     while time.monotonic() - start < timeout:
         before = cpu_seconds(pid)
         time.sleep(window)
-        if (cpu_seconds(pid) - before) / window < below:
+        now = time.monotonic()
+        if (cpu_seconds(pid) - before) / window >= below:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now - window
+        if quiet_since is not None and now - quiet_since >= quiet_for:
             break
     return time.monotonic() - start
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import explorer  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
 from pathlib import Path
 
 import pytest

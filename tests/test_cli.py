@@ -8,9 +8,9 @@ import pytest
 from explorer.cli import main
 
 
-def run_cli(capsys, *argv):
+def run_cli(capfd, *argv):
     code = main(list(argv))
-    out, err = capsys.readouterr()
+    out, err = capfd.readouterr()
     return code, out, err
 
 
@@ -23,30 +23,30 @@ def trained(tmp_path_factory):
     return folder
 
 
-def test_models_and_devices_json(capsys):
-    code, out, _ = run_cli(capsys, "models", "--json")
+def test_models_and_devices_json(capfd):
+    code, out, _ = run_cli(capfd, "models", "--json")
     assert code == 0
     names = {m["name"] for m in json.loads(out)}
     assert {"ae", "vae", "conv_ae", "conv_vae"} <= names
-    code, out, _ = run_cli(capsys, "devices", "--json")
+    code, out, _ = run_cli(capfd, "devices", "--json")
     assert code == 0 and json.loads(out)[0]["id"] == "cpu"
 
 
-def test_train_reports_and_saves(trained, capsys):
+def test_train_reports_and_saves(trained, capfd):
     assert (trained / "config.json").is_file() and (trained / "model.safetensors").is_file()
-    code, out, _ = run_cli(capsys, "evaluate", str(trained), "--json")
+    code, out, _ = run_cli(capfd, "evaluate", str(trained), "--json")
     report = json.loads(out)
     assert code == 0
     assert report["model"] == "vae" and report["latent_dim"] == 2
     assert 0 < report["recon_sse"] < 64 and report["neg_elbo"] > report["kl"] > 0
 
 
-def test_encode_and_project_write_files(trained, tmp_path, capsys):
-    code, out, _ = run_cli(capsys, "encode", str(trained), "--out", str(tmp_path / "z.npz"), "--json")
+def test_encode_and_project_write_files(trained, tmp_path, capfd):
+    code, out, _ = run_cli(capfd, "encode", str(trained), "--out", str(tmp_path / "z.npz"), "--json")
     assert code == 0
     with np.load(tmp_path / "z.npz", allow_pickle=False) as f:
         assert f["z"].shape == (360, 2) and f["logvar"].shape == (360, 2) and f["label"].shape == (360,)
-    code, out, _ = run_cli(capsys, "project", str(trained), "--method", "pca",
+    code, out, _ = run_cli(capfd, "project", str(trained), "--method", "pca",
                            "--out", str(tmp_path / "p.csv"), "--json")
     assert code == 0 and json.loads(out)["n"] == 360
     table = np.loadtxt(tmp_path / "p.csv", delimiter=",", skiprows=1)
@@ -69,18 +69,18 @@ def test_encode_and_project_write_files(trained, tmp_path, capsys):
          "MNIST files not found"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(capsys, monkeypatch, argv, message):
+def test_bad_input_exits_2_with_one_line(capfd, monkeypatch, argv, message):
     import torchvision.datasets.mnist as tv_mnist
 
     monkeypatch.setattr(tv_mnist.MNIST, "mirrors", ["http://127.0.0.1:9/"])
-    code, out, err = run_cli(capsys, *argv)
+    code, out, err = run_cli(capfd, *argv)
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_bad_output_suffix(trained, capsys):
-    code, _, err = run_cli(capsys, "encode", str(trained), "--out", "codes.txt")
+def test_bad_output_suffix(trained, capfd):
+    code, _, err = run_cli(capfd, "encode", str(trained), "--out", "codes.txt")
     assert code == 2 and "must end in .npz or .csv" in err
 
 

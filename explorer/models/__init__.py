@@ -1,4 +1,4 @@
 from explorer.models.base import Autoencoder
-from explorer.models.registry import MODELS, ModelSpec, build_model
+from explorer.models.registry import MODELS, ModelSpec, build_model, model_config
 
-__all__ = ["MODELS", "Autoencoder", "ModelSpec", "build_model"]
+__all__ = ["MODELS", "Autoencoder", "ModelSpec", "build_model", "model_config"]

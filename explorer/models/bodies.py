@@ -10,6 +10,14 @@ from torch import nn
 
 from explorer.errors import ModelConfigError
 
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "linear": nn.Identity,
+}
+
 
 def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU, dropout: float = 0.0,
         last_activation: bool = True) -> nn.Sequential:

@@ -4,12 +4,13 @@ checkpoint's config alone rebuilds its model."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from explorer.config import ModelConfig
 from explorer.errors import ModelConfigError
 from explorer.models.base import Autoencoder
-from explorer.models.bodies import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from explorer.models.bodies import ACTIVATIONS, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 
 
 @dataclass(frozen=True)
@@ -19,16 +20,20 @@ class ModelSpec:
     variational: bool
     build: Callable[[ModelConfig], Autoencoder]
     needs_images: bool = False
+    preset: dict[str, Any] = field(default_factory=dict)  # ModelConfig values this family implies
 
 
 def _mlp(variational: bool) -> Callable[[ModelConfig], Autoencoder]:
     def build(cfg: ModelConfig) -> Autoencoder:
-        if not cfg.hidden:
-            raise ModelConfigError("An MLP model needs at least one hidden layer size.")
+        if cfg.activation not in ACTIVATIONS:
+            raise ModelConfigError(
+                f"Unknown activation {cfg.activation!r}. Choose one of {', '.join(ACTIVATIONS)}."
+            )
+        act = ACTIVATIONS[cfg.activation]
         return Autoencoder(
             cfg,
-            MLPEncoder(cfg.input_shape, cfg.hidden, dropout=cfg.dropout),
-            MLPDecoder(cfg.latent_dim, cfg.hidden, cfg.input_shape, dropout=cfg.dropout),
+            MLPEncoder(cfg.input_shape, cfg.hidden, act, dropout=cfg.dropout),
+            MLPDecoder(cfg.latent_dim, cfg.hidden, cfg.input_shape, act, dropout=cfg.dropout),
             variational,
         )
 
@@ -55,8 +60,35 @@ MODELS: dict[str, ModelSpec] = {
                   False, _conv(False), needs_images=True),
         ModelSpec("conv_vae", "Convolutional variational autoencoder", True, _conv(True),
                   needs_images=True),
+        ModelSpec("linear_ae", "Linear autoencoder: no nonlinearity, spans PCA's subspace", False,
+                  _mlp(False), preset={"hidden": (), "activation": "linear", "likelihood": "gaussian"}),
+        ModelSpec("deep_ae", "Deep MLP autoencoder 1000-500-250 (Hinton & Salakhutdinov 2006)", False,
+                  _mlp(False), preset={"hidden": (1000, 500, 250)}),
+        ModelSpec("sparse_ae", "Sparse autoencoder: sigmoid code, KL sparsity toward rho = 0.05", False,
+                  _mlp(False), preset={"sparsity_target": 0.05, "sparsity_kl_weight": 1.0}),
+        ModelSpec("denoising_ae", "Denoising autoencoder: Gaussian noise (std 0.3) on the input", False,
+                  _mlp(False), preset={"noise": "gaussian", "noise_level": 0.3}),
+        ModelSpec("contractive_ae", "Contractive autoencoder: penalizes the encoder's Jacobian", False,
+                  _mlp(False), preset={"contractive_weight": 0.1}),
+        ModelSpec("masked_ae", "Masked (inpainting) autoencoder: fills a random square patch", False,
+                  _conv(False), needs_images=True, preset={"noise": "patch", "noise_level": 0.4}),
+        ModelSpec("beta_vae", "beta-VAE: KL weighted by beta = 4", True, _mlp(True),
+                  preset={"beta": 4.0}),
     )
 }
+
+
+def model_config(name: str, input_shape: tuple[int, ...], latent_dim: int, **overrides: Any) -> ModelConfig:
+    """The config of model ``name``: the family's preset, then ``overrides`` (values a user
+    set explicitly; ``None`` means "not set")."""
+    if name not in MODELS:
+        raise ModelConfigError(f"Unknown model {name!r}. Choose one of {', '.join(MODELS)}.")
+    known = {f.name for f in fields(ModelConfig)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ModelConfigError(f"Unknown model options: {', '.join(sorted(unknown))}.")
+    values = {**MODELS[name].preset, **{k: v for k, v in overrides.items() if v is not None}}
+    return ModelConfig(name=name, input_shape=input_shape, latent_dim=latent_dim, **values)
 
 
 def build_model(cfg: ModelConfig) -> Autoencoder:

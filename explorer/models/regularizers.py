@@ -15,10 +15,13 @@ from explorer.config import NoiseKind
 def corrupt(x: torch.Tensor, kind: NoiseKind, level: float,
             generator: torch.Generator | None = None) -> torch.Tensor:
     """A freshly noised copy of ``x``: additive Gaussian (std ``level``), masking (each value
-    zeroed with probability ``level``) or salt-and-pepper (each value set to 0 or 1 with
-    probability ``level``)."""
+    zeroed with probability ``level``), salt-and-pepper (each value set to 0 or 1 with
+    probability ``level``) or patch (one random square per image, of side ``level`` times
+    the image side, zeroed: the context-encoder task of filling it in)."""
     if kind == "none" or level <= 0:
         return x
+    if kind == "patch":
+        return x * (1 - patch_mask(x, level, generator))
     if kind == "gaussian":
         return x + level * torch.randn(x.shape, device=x.device, generator=generator)
     hit = torch.rand(x.shape, device=x.device, generator=generator) < level
@@ -28,6 +31,21 @@ def corrupt(x: torch.Tensor, kind: NoiseKind, level: float,
         salt = torch.rand(x.shape, device=x.device, generator=generator) < 0.5
         return torch.where(hit, salt.to(x.dtype), x)
     raise ValueError(f"unknown noise kind {kind!r}")
+
+
+def patch_mask(x: torch.Tensor, level: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """1 inside one random square per image (items ``(C, H, W)``), 0 elsewhere."""
+    if x.dim() != 4:
+        raise ValueError("patch noise needs images (N, C, H, W)")
+    n, _, h, w = x.shape
+    side = max(1, round(level * min(h, w)))
+    top = torch.randint(0, h - side + 1, (n,), device=x.device, generator=generator)
+    left = torch.randint(0, w - side + 1, (n,), device=x.device, generator=generator)
+    rows = torch.arange(h, device=x.device)[None, :, None]
+    cols = torch.arange(w, device=x.device)[None, None, :]
+    inside = ((rows >= top[:, None, None]) & (rows < top[:, None, None] + side)
+              & (cols >= left[:, None, None]) & (cols < left[:, None, None] + side))
+    return inside[:, None].to(x.dtype).expand_as(x)
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -50,13 +68,15 @@ def jacobian_frobenius(encode: Callable[[torch.Tensor], torch.Tensor],
     Computed with one backward pass per latent dimension, which is cheap because codes are
     small compared with inputs.
     """
-    x = x.detach().requires_grad_(True)
-    z = encode(x)
-    total = torch.zeros(len(x), device=x.device)
-    for k in range(z.shape[1]):
-        (grad,) = torch.autograd.grad(z[:, k].sum(), x, create_graph=True)
-        total = total + grad.flatten(1).pow(2).sum(dim=1)
-    return total
+    differentiable = torch.is_grad_enabled()  # under no_grad (evaluation) only the value counts
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        z = encode(x)
+        total = torch.zeros(len(x), device=x.device)
+        for k in range(z.shape[1]):
+            (grad,) = torch.autograd.grad(z[:, k].sum(), x, create_graph=differentiable, retain_graph=True)
+            total = total + grad.flatten(1).pow(2).sum(dim=1)
+    return total if differentiable else total.detach()
 
 
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -17,7 +17,7 @@ from explorer.device import list_devices
 from explorer.errors import DataError
 from explorer.jobs import TrainingJob
 from explorer.metrics import evaluate
-from explorer.models import MODELS, build_model
+from explorer.models import MODELS, build_model, model_config
 from explorer.ui.widgets import guarded
 
 UPLOAD = "upload a file…"
@@ -72,9 +72,15 @@ def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
         format_func=lambda n: f"{n} — {MODELS[n].description}",
     )
     latent_dim = int(cols[1].number_input("latent size", 2, 256, 2, key="train_latent"))
-    hidden_text = cols[2].text_input("hidden widths", "512,256", key="train_hidden")
+    preset = MODELS[name].preset
+    family_hidden = preset.get("hidden", ModelConfig().hidden)
+    hidden_text = cols[2].text_input(
+        "hidden widths", "", key="train_hidden",
+        placeholder=",".join(map(str, family_hidden)) or "none (linear)",
+        help="Comma-separated MLP widths; empty keeps the model family's own.",
+    )
     try:
-        hidden = tuple(int(v) for v in hidden_text.split(",") if v.strip())
+        hidden = tuple(int(v) for v in hidden_text.split(",") if v.strip()) if hidden_text.strip() else None
     except ValueError:
         raise DataError(
             f"Hidden widths must be comma-separated whole numbers, got {hidden_text!r}."
@@ -85,7 +91,8 @@ def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
     lr = float(cols[2].number_input("learning rate", 1e-5, 1.0, 1e-3, format="%.4f", key="train_lr"))
     beta = float(
         cols[3].number_input(
-            "beta (KL weight)", 0.0, 100.0, 1.0, key="train_beta", disabled=not MODELS[name].variational
+            "beta (KL weight)", 0.0, 100.0, float(preset.get("beta", 1.0)), key=f"train_beta_{name}",
+            disabled=not MODELS[name].variational,
         )
     )
     devices = list_devices()
@@ -95,14 +102,9 @@ def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
         key="train_device",
         format_func=lambda i: next(d.label for d in devices if d.id == i),
     )
-    model_cfg = ModelConfig(
-        name=name,
-        input_shape=data.item_shape,
-        latent_dim=latent_dim,
-        hidden=hidden,
-        likelihood=data.likelihood,
-        beta=beta,
-    )
+    likelihood = MODELS[name].preset.get("likelihood", data.likelihood)
+    model_cfg = model_config(name, data.item_shape, latent_dim, hidden=hidden, likelihood=likelihood,
+                             beta=beta if MODELS[name].variational else None)
     return model_cfg, TrainConfig(epochs=epochs, batch_size=batch, lr=lr, device=device)
 
 

@@ -85,7 +85,10 @@ def test_interpolation_slider_redraws_the_frame(page, app_url, screenshot_dir):
     page.screenshot(path=screenshot_dir / "04-interpolate-t060.png", full_page=True)
 
 
-def test_clicks_set_both_endpoints(page, app_url):
+def click_endpoints(page, app_url) -> list[int]:
+    """Set A and B by clicking two points with "A click on a point…" switched to each;
+    returns their indices. Both clicks must count: a changed figure is a new chart to
+    Streamlit, so a click read only after drawing it would be dropped."""
     open_map(page, app_url)
     inspect = bs.tab_panel(page, "Inspect")
     chosen = []
@@ -97,9 +100,31 @@ def test_clicks_set_both_endpoints(page, app_url):
         chosen.append(point["index"])
         bs.click_at(page, point)
         bs.wait_until_idle(page, settle_ms=1000)
+    return chosen
+
+
+def test_clicks_set_both_endpoints(page, app_url, screenshot_dir):
+    a, b = click_endpoints(page, app_url)
+    page.get_by_role("tab", name="Interpolate").click()
     panel = bs.tab_panel(page, "Interpolate")
-    expect(panel.locator(IMAGE).first).to_contain_text(f"A #{chosen[0]} ", timeout=15_000)
-    expect(panel.locator(IMAGE).nth(2)).to_contain_text(f"B #{chosen[1]} ", timeout=15_000)
+    expect(panel.locator(IMAGE).first).to_contain_text(f"A #{a} ", timeout=15_000)
+    expect(panel.locator(IMAGE).nth(2)).to_contain_text(f"B #{b} ", timeout=15_000)
+    assert f"a={a}" in page.url and f"b={b}" in page.url
+    assert_no_errors(page)
+    page.screenshot(path=screenshot_dir / "03b-endpoints-by-click.png", full_page=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="app bug: st.number_input is identified by its key alone, so value=current is ignored "
+    "once the box exists and a clicked endpoint never shows in it (explorer/ui/explore.py, "
+    "_endpoint_controls)",
+)
+def test_clicked_endpoints_show_in_the_index_boxes(page, app_url):
+    a, b = click_endpoints(page, app_url)
+    page.get_by_role("tab", name="Interpolate").click()
+    expect(page.get_by_label("endpoint A (index)")).to_have_value(str(a), timeout=15_000)
+    expect(page.get_by_label("endpoint B (index)")).to_have_value(str(b), timeout=15_000)
 
 
 def test_click_on_empty_space_decodes_there(page, app_url, screenshot_dir):
