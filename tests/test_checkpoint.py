@@ -4,14 +4,15 @@ import pytest
 import torch
 
 from explorer.checkpoint import FORMAT_VERSION, load_checkpoint, read_config, save_checkpoint
-from explorer.config import DataConfig, ModelConfig, TrainConfig
+from explorer.config import DataConfig, TrainConfig
 from explorer.errors import CheckpointError
-from explorer.models import MODELS, build_model
+from explorer.models import MODELS, build_model, model_config
 from explorer.train import History
 
 
-def _saved(tmp_path, name="vae", shape=(1, 8, 8)):
-    model = build_model(ModelConfig(name=name, input_shape=shape, latent_dim=3))
+def _saved(tmp_path, name="vae"):
+    shape = (1, 8, 8) if MODELS[name].fits("image") else (16, 2)
+    model = build_model(model_config(name, shape, 3))
     history = History(train={"total": [3.0, 2.0]}, epochs_run=2, seconds=1.5)
     folder = save_checkpoint(tmp_path / "ckpt", model, DataConfig("digits"), TrainConfig(epochs=2),
                              {"recon_sse": 1.25}, history)
@@ -29,7 +30,7 @@ def test_round_trip_is_bit_exact(tmp_path, name):
     assert loaded.data == DataConfig("digits") and loaded.train == TrainConfig(epochs=2)
     assert loaded.metrics == {"recon_sse": 1.25}
     assert loaded.history.train == {"total": [3.0, 2.0]} and loaded.history.epochs_run == 2
-    x = torch.rand(4, 1, 8, 8)
+    x = torch.rand(4, *model.cfg.input_shape)
     model.eval()
     assert torch.equal(model.encode(x), loaded.model.encode(x))
 

@@ -25,8 +25,8 @@ def trained(name: str, data, latent_dim: int, epochs: int, lr: float = 2e-3, **o
 
 def test_every_family_is_listed_and_builds(digits):
     assert {"ae", "vae", "conv_ae", "conv_vae", "linear_ae", "deep_ae", "sparse_ae", "denoising_ae",
-            "contractive_ae", "masked_ae", "beta_vae"} <= set(MODELS)
-    for name in MODELS:
+            "contractive_ae", "masked_ae", "beta_vae", "lstm_ae", "lstm_vae"} <= set(MODELS)
+    for name in (n for n, spec in MODELS.items() if spec.fits("image")):
         model = build_model(model_config(name, digits.item_shape, 3))
         assert model.decode(model.encode(digits.x_test[:2])).shape == (2, *digits.item_shape)
 
@@ -124,3 +124,25 @@ def test_masked_ae_fills_the_patch(digits):
         filled = model.reconstruct(holed)
     inside = lambda a: ((a - clean) * mask).pow(2).flatten(1).sum(dim=1).mean().item()  # noqa: E731
     assert inside(filled) < 0.6 * inside(holed)
+
+
+def test_sequence_ae_reconstructs_and_separates_frequencies():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from explorer.config import DataConfig
+    from explorer.data import load_dataset
+
+    sines = load_dataset(DataConfig("sines", max_samples=1200))
+    model = trained("lstm_ae", sines, 4, epochs=40, lr=5e-3)
+    x = sines.x_test
+    baseline = (x - sines.x_train.mean(dim=0)).pow(2).flatten(1).sum(dim=1).mean().item()
+    assert reconstruction_sse(model, x).mean().item() < 0.3 * baseline
+    knn = KNeighborsClassifier(5).fit(encode_all(model, sines.x_train).numpy(), sines.y_train.numpy())
+    assert knn.score(encode_all(model, x).numpy(), sines.y_test.numpy()) > 0.8
+
+
+def test_sequence_models_refuse_images():
+    from explorer.errors import ModelConfigError
+
+    with pytest.raises(ModelConfigError, match="Sequence models need series"):
+        build_model(model_config("lstm_ae", (1, 8, 8), 2))

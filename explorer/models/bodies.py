@@ -113,3 +113,40 @@ class ConvDecoder(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(self.project(z).view(-1, *self.start_shape))
+
+
+def _sequence_shape(shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) != 2:
+        raise ModelConfigError(
+            f"Sequence models need series of shape (T, C); this data has items of shape {shape}. "
+            "Pick an MLP or convolutional model."
+        )
+    return shape[0], shape[1]
+
+
+class SequenceEncoder(nn.Module):
+    """An LSTM read over time; its last hidden state summarizes the series."""
+
+    def __init__(self, input_shape: tuple[int, ...], width: int) -> None:
+        super().__init__()
+        _, channels = _sequence_shape(input_shape)
+        self.lstm = nn.LSTM(channels, width, batch_first=True)
+        self.out_features = width
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, (h, _) = self.lstm(x)
+        return h[-1]
+
+
+class SequenceDecoder(nn.Module):
+    """The code fed at every time step to an LSTM whose states are read out per step."""
+
+    def __init__(self, latent_dim: int, width: int, output_shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.length, channels = _sequence_shape(output_shape)
+        self.lstm = nn.LSTM(latent_dim, width, batch_first=True)
+        self.readout = nn.Linear(width, channels)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        states, _ = self.lstm(z[:, None, :].expand(-1, self.length, -1))
+        return self.readout(states)

@@ -10,7 +10,15 @@ from typing import Any
 from explorer.config import ModelConfig
 from explorer.errors import ModelConfigError
 from explorer.models.base import Autoencoder
-from explorer.models.bodies import ACTIVATIONS, ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from explorer.models.bodies import (
+    ACTIVATIONS,
+    ConvDecoder,
+    ConvEncoder,
+    MLPDecoder,
+    MLPEncoder,
+    SequenceDecoder,
+    SequenceEncoder,
+)
 
 
 @dataclass(frozen=True)
@@ -20,7 +28,16 @@ class ModelSpec:
     variational: bool
     build: Callable[[ModelConfig], Autoencoder]
     needs_images: bool = False
+    needs_series: bool = False
     preset: dict[str, Any] = field(default_factory=dict)  # ModelConfig values this family implies
+
+    def fits(self, kind: str) -> bool:
+        """Whether this family can model items of ``kind`` (MLPs flatten anything)."""
+        if self.needs_images:
+            return kind == "image"
+        if self.needs_series:
+            return kind == "series"
+        return True
 
 
 def _mlp(variational: bool) -> Callable[[ModelConfig], Autoencoder]:
@@ -50,6 +67,15 @@ def _conv(variational: bool) -> Callable[[ModelConfig], Autoencoder]:
     return build
 
 
+def _sequence(variational: bool) -> Callable[[ModelConfig], Autoencoder]:
+    def build(cfg: ModelConfig) -> Autoencoder:
+        width = cfg.hidden[0] if cfg.hidden else 64
+        return Autoencoder(cfg, SequenceEncoder(cfg.input_shape, width),
+                           SequenceDecoder(cfg.latent_dim, width, cfg.input_shape), variational)
+
+    return build
+
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
@@ -74,6 +100,10 @@ MODELS: dict[str, ModelSpec] = {
                   _conv(False), needs_images=True, preset={"noise": "patch", "noise_level": 0.4}),
         ModelSpec("beta_vae", "beta-VAE: KL weighted by beta = 4", True, _mlp(True),
                   preset={"beta": 4.0}),
+        ModelSpec("lstm_ae", "Sequence autoencoder: LSTM encoder and decoder for series (T, C)", False,
+                  _sequence(False), needs_series=True, preset={"hidden": (64,), "likelihood": "gaussian"}),
+        ModelSpec("lstm_vae", "Sequence VAE: LSTM encoder and decoder, Gaussian posterior", True,
+                  _sequence(True), needs_series=True, preset={"hidden": (64,), "likelihood": "gaussian"}),
     )
 }
 

@@ -62,12 +62,12 @@ def data_controls() -> tuple[Dataset, DataConfig] | None:
 
 
 def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
-    names = [n for n, spec in MODELS.items() if data.kind == "image" or not spec.needs_images]
+    names = [n for n, spec in MODELS.items() if spec.fits(data.kind)]
     cols = st.columns(3)
     name = cols[0].selectbox(
         "Model",
         names,
-        index=names.index("vae"),
+        index=names.index("lstm_vae" if data.kind == "series" else "vae"),
         key="train_model",
         format_func=lambda n: f"{n} — {MODELS[n].description}",
     )
