@@ -97,28 +97,18 @@ def test_pickled_torch_file_is_refused_not_unpickled(tmp_path):
         load_checkpoint(folder)
 
 
-def test_weights_of_another_shape(tmp_path):
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"latent_dim": 5}, "has shape .* but the config builds"),
+        ({"name": "conv_vae"}, "belong to a different model"),
+        ({"name": "transformer_9000"}, "cannot be built.*Unknown model"),
+    ],
+)
+def test_config_that_does_not_match_the_weights(tmp_path, change, message):
     _, folder = _saved(tmp_path)
     config = json.loads((folder / "config.json").read_text())
-    config["model"]["latent_dim"] = 5
+    config["model"].update(change)
     (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(CheckpointError, match="has shape .* but the config builds"):
-        load_checkpoint(folder)
-
-
-def test_weights_of_another_model(tmp_path):
-    _, folder = _saved(tmp_path)
-    config = json.loads((folder / "config.json").read_text())
-    config["model"]["name"] = "conv_vae"
-    (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(CheckpointError, match="belong to a different model"):
-        load_checkpoint(folder)
-
-
-def test_unbuildable_model_config(tmp_path):
-    _, folder = _saved(tmp_path)
-    config = json.loads((folder / "config.json").read_text())
-    config["model"]["name"] = "transformer_9000"
-    (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(CheckpointError, match="cannot be built.*Unknown model"):
+    with pytest.raises(CheckpointError, match=message):
         load_checkpoint(folder)

@@ -52,7 +52,8 @@ def test_click_on_a_point_inspects_it(page, app_url, screenshot_dir):
     page.screenshot(path=screenshot_dir / "02-inspect.png", full_page=True)
 
 
-def test_interpolation_slider_redraws_the_frame(page, app_url, screenshot_dir):
+def type_endpoints(page, app_url) -> tuple[dict, dict]:
+    """Open the map and type two far-apart points' indices into the Interpolate tab."""
     open_map(page, app_url)
     a, b = bs.isolated_points(page, 2)  # far apart on the map: the path is long
     page.get_by_role("tab", name="Interpolate").click()
@@ -61,6 +62,11 @@ def test_interpolation_slider_redraws_the_frame(page, app_url, screenshot_dir):
         box.fill(str(point["index"]))
         box.press("Enter")
         bs.wait_until_idle(page)
+    return a, b
+
+
+def test_interpolation_slider_redraws_the_frame(page, app_url, screenshot_dir):
+    a, b = type_endpoints(page, app_url)
     panel = bs.tab_panel(page, "Interpolate")
     frame = panel.locator(IMAGE).filter(has_text=re.compile(r"^\s*t = "))
     expect(frame).to_have_count(1, timeout=30_000)
@@ -83,6 +89,20 @@ def test_interpolation_slider_redraws_the_frame(page, app_url, screenshot_dir):
     assert "t=0.6" in page.url
     assert_no_errors(page)
     page.screenshot(path=screenshot_dir / "04-interpolate-t060.png", full_page=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="app bug: the endpoints typed in the Interpolate tab reach session state after "
+    "map_panel has drawn the map, so the path shows only after some later full rerun "
+    "(explorer/ui/explore.py, _endpoint_controls: set a/b in an on_change callback)",
+)
+def test_typed_endpoints_draw_the_path(page, app_url):
+    type_endpoints(page, app_url)
+    page.wait_for_function(
+        "() => document.querySelector('.js-plotly-plot')._fullData.some(t => t.name === 'interpolation')",
+        timeout=15_000,
+    )
 
 
 def click_endpoints(page, app_url) -> list[int]:
