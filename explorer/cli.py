@@ -114,6 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     encode.add_argument("--out", required=True)
     _data_root(encode)
 
+    knn = command("knn", "neighbours and clusters: kNN accuracy, k-means/GMM ARI and NMI, trustworthiness")
+    knn.add_argument("checkpoint")
+    knn.add_argument("--k", type=_positive_int, default=5)
+    knn.add_argument("--method", choices=("pca", "umap", "tsne"), default="umap",
+                     help="the 2-D map whose trustworthiness is reported")
+    knn.add_argument("--baselines", action="store_true",
+                     help="also kNN on raw inputs and on PCA codes of the same size")
+    _data_root(knn)
+
     project = command("project", "encode a split and project the codes to 2-D or 3-D")
     project.add_argument("checkpoint")
     project.add_argument("--method", choices=("raw", "pca", "umap", "tsne"), default="pca")
@@ -350,6 +359,36 @@ def cmd_project(args: argparse.Namespace) -> dict[str, Any]:
             "seconds": round(result.seconds, 2)}
 
 
+def cmd_knn(args: argparse.Namespace) -> dict[str, Any]:
+    from sklearn.decomposition import PCA
+
+    from explorer.config import ProjectionConfig
+    from explorer.latent import encode_all
+    from explorer.metrics import clustering_scores, knn_accuracy, projection_trustworthiness
+    from explorer.projection import project
+
+    ckpt, data = _load(args)
+    if data.y_train is None or data.y_test is None:
+        raise UsageError(f"{data.name} has no labels; kNN accuracy and ARI/NMI need labelled data.")
+    y_train, y_test = data.y_train.numpy(), data.y_test.numpy()
+    z_train = encode_all(ckpt.model, data.x_train).numpy()
+    z_test = encode_all(ckpt.model, data.x_test).numpy()
+    print(f"projecting {len(z_test)} test codes with {args.method} for trustworthiness...", file=sys.stderr)
+    embedding = project(z_test, ProjectionConfig(method=args.method)).embedding
+    report = {"checkpoint": args.checkpoint, "latent_dim": int(z_test.shape[1]), "k": args.k,
+              "knn_accuracy": knn_accuracy(z_train, y_train, z_test, y_test, args.k),
+              **clustering_scores(z_test, y_test),
+              "trustworthiness": projection_trustworthiness(z_test, embedding, k=5),
+              "trustworthiness_method": args.method}
+    if args.baselines:
+        x_train, x_test = data.x_train.flatten(1).numpy(), data.x_test.flatten(1).numpy()
+        pca = PCA(z_test.shape[1], random_state=0).fit(x_train)
+        report["knn_accuracy_raw"] = knn_accuracy(x_train, y_train, x_test, y_test, args.k)
+        report["knn_accuracy_pca"] = knn_accuracy(pca.transform(x_train), y_train, pca.transform(x_test),
+                                                  y_test, args.k)
+    return report
+
+
 COMMANDS = {
     "devices": cmd_devices,
     "models": cmd_models,
@@ -358,4 +397,5 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "encode": cmd_encode,
     "project": cmd_project,
+    "knn": cmd_knn,
 }

@@ -88,3 +88,24 @@ def test_module_entry_point_exits_2_on_bad_arguments():
     proc = subprocess.run([sys.executable, "-m", "explorer", "train", "--epochs", "x"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.startswith("error: argument --epochs")
+
+
+def test_knn_reports_neighbours_clusters_and_trust(trained, capfd):
+    code, out, err = run_cli(capfd, "knn", str(trained), "--method", "pca", "--baselines", "--json")
+    report = json.loads(out)
+    assert code == 0, err
+    assert report["knn_accuracy"] > 0.2  # ten classes: chance is 0.1, after only 2 epochs
+    assert report["knn_accuracy_raw"] > 0.9
+    assert -1 <= report["ari"] <= 1 and 0 <= report["nmi"] <= 1
+    assert report["trustworthiness"] == pytest.approx(1.0)  # a raw 2-D code projected by PCA: a rotation
+
+
+def test_knn_needs_labels(tmp_path, capfd):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "unlabelled.npz", x=rng.normal(size=(60, 5)).astype(np.float32))
+    out_dir = tmp_path / "model"
+    assert main(["train", "--data", str(tmp_path / "unlabelled.npz"), "--model", "ae", "--epochs", "1",
+                 "--out", str(out_dir), "--quiet"]) == 0
+    capfd.readouterr()
+    code, _, err = run_cli(capfd, "knn", str(out_dir))
+    assert code == 2 and "has no labels" in err

@@ -41,3 +41,16 @@ def test_path_jump_is_one_for_a_linear_decoder():
     model.decoder.net = torch.nn.Sequential(torch.nn.Linear(2, 4))
     codes = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)
     assert path_jump(model, codes) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_clustering_scores_find_separated_blobs():
+    from sklearn.datasets import make_blobs
+
+    from explorer.metrics import clustering_scores, knn_accuracy
+
+    z, y = make_blobs(600, n_features=4, centers=3, cluster_std=0.5, random_state=0)
+    scores = clustering_scores(z, y)
+    assert scores["ari"] > 0.95 and scores["nmi"] > 0.95 and scores["gmm_ari"] > 0.95
+    shuffled = np.random.default_rng(0).permutation(y)
+    assert clustering_scores(z, shuffled)["ari"] < 0.05
+    assert knn_accuracy(z[:400], y[:400], z[400:], y[400:]) > 0.95
