@@ -11,7 +11,8 @@ from explorer.ui.explore import explore_page
 from explorer.ui.train_page import train_page
 
 configure_numba_cache(user_cache() / "numba")  # before anything imports umap
-st.set_page_config(page_title="Latent Explorer", page_icon=":material/explore:", layout="wide")
+# An emoji favicon: a :material: one is fetched from the internet on every rerun.
+st.set_page_config(page_title="Latent Explorer", page_icon="🧭", layout="wide")
 st.navigation(
     [
         st.Page(explore_page, title="Explore", icon=":material/scatter_plot:", default=True),

@@ -153,9 +153,9 @@ def open_map_timed(browser, url: str) -> tuple[float, object, object]:
     return time.perf_counter() - start, page, context
 
 
-def model_for_bench(tmp: Path) -> tuple[str, dict[str, str]]:
+def model_for_bench(tmp: Path, cache: Path) -> tuple[str, dict[str, str]]:
     shipped = REPO / "pretrained" / SHIPPED
-    env = {"LATENT_EXPLORER_CACHE": str(tmp / "cache")}
+    env = {"LATENT_EXPLORER_CACHE": str(cache)}
     if (shipped / "config.json").is_file() and (shipped / "model.safetensors").is_file():
         return SHIPPED, env
     print(f"{SHIPPED} is not in pretrained/: training a digits VAE instead", flush=True)
@@ -165,8 +165,8 @@ def model_for_bench(tmp: Path) -> tuple[str, dict[str, str]]:
     return "digits-vae-2d", {**env, "LATENT_EXPLORER_RUNS": str(runs)}
 
 
-def bench_app(browser, tmp: Path, n: int) -> tuple[str, dict, list[float]]:
-    model, env = model_for_bench(tmp)
+def bench_app(browser, tmp: Path, cache: Path, n: int, quiet_timeout: float) -> tuple[str, dict, list[float]]:
+    model, env = model_for_bench(tmp, cache)
     query = f"?model={model}&a=0&b=1&t=0.5"
     with bs.streamlit_server("app.py", env=env, log_path=tmp / "app.log") as url:
         cold = []
@@ -176,8 +176,13 @@ def bench_app(browser, tmp: Path, n: int) -> tuple[str, dict, list[float]]:
             if len(cold) == 1:
                 context.close()
         bs.wait_until_idle(page)
-        quiet = bs.wait_until_quiet(url.pid)  # e.g. the app's background numba warm-up
-        print(f"app server quiet after {quiet:.0f} s more", flush=True)
+        # The app compiles UMAP's numba code in a background thread, starting 15 s after
+        # the first page (minutes on a busy 2-core machine; seconds once its numba cache
+        # in --cache is filled). It holds the GIL often enough to slow every rerun, so
+        # wait until the server has been idle for longer than that delay.
+        waited = bs.wait_until_quiet(url.pid, quiet_for=20.0, timeout=quiet_timeout)
+        quiet = waited < quiet_timeout
+        print(f"app server {'quiet' if quiet else 'STILL BUSY'} after {waited:.0f} s", flush=True)
         page.get_by_role("tab", name="Interpolate").click()
         panel = bs.tab_panel(page, "Interpolate")
         panel.locator('[data-testid="stImage"]').filter(has_text=FRAME_CAPTION).first.wait_for()
@@ -233,8 +238,14 @@ def report(model: str, app: dict, base: dict, cold: list[float], n: int) -> bool
             notes.append(f"{sum(result['same'])} presses gave identical image bytes (timed by the caption)")
         if notes:
             print(f"note ({name}): " + "; ".join(notes))
-    ok = app_row[1] < TARGET_P95_MS and not app["lost"]
-    print(f"target: app p95 < {TARGET_P95_MS:.0f} ms: {'met' if ok else 'NOT met'} ({app_row[1]:.1f} ms)")
+    loaded_p95 = stats(app["loaded"])[1]
+    src_ok, loaded_ok = app_row[1] < TARGET_P95_MS, loaded_p95 < TARGET_P95_MS
+    print(
+        f"target: app p95 < {TARGET_P95_MS:.0f} ms: {'met' if src_ok else 'NOT met'} for the new src "
+        f"({app_row[1]:.1f} ms), {'met' if loaded_ok else 'NOT met'} for the image shown "
+        f"({loaded_p95:.1f} ms)"
+    )
+    ok = src_ok and loaded_ok and not app["lost"]
     print()
     print("Navigation -> map visible")
     print(f"  first open (server just started): {cold[0]:6.1f} s")
@@ -245,6 +256,18 @@ def report(model: str, app: dict, base: dict, cold: list[float], n: int) -> bool
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40, help="key presses per app (default 40)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "latent-explorer-bench-cache",
+        help="LATENT_EXPLORER_CACHE for the app; kept between runs so numba's cache is reused",
+    )
+    parser.add_argument(
+        "--quiet-timeout",
+        type=float,
+        default=600,
+        help="seconds to wait for the app server to go idle before measuring (default 600)",
+    )
     args = parser.parse_args()
     executable = bs.find_chromium()
     if executable is None:
@@ -257,7 +280,7 @@ def main() -> int:
         sync_playwright() as playwright,
         bs.chromium(playwright, executable) as browser,
     ):
-        model, app, cold = bench_app(browser, Path(tmp), args.n)
+        model, app, cold = bench_app(browser, Path(tmp), args.cache, args.n, args.quiet_timeout)
         base = bench_baseline(browser, Path(tmp), args.n)
     if not app["changed"] or not base["changed"]:
         print("no presses were measured", file=sys.stderr)

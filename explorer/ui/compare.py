@@ -47,12 +47,16 @@ def report_rows(path: str, mtime: float, display: str, judge_path: str) -> list[
 
 
 def default_pair(entries: list[ModelEntry]) -> tuple[str, str]:
+    """The shipped 2-D MNIST pair, else an AE and a VAE trained on the same data with the
+    same latent size, else the first two models."""
     names = {e.path.name for e in entries}
     if {"mnist-ae-2d", "mnist-vae-2d"} <= names:
         return "mnist-ae-2d", "mnist-vae-2d"
-    ae = next((e for e in entries if not e.variational), entries[0])
-    vae = next((e for e in entries if e.variational), entries[-1])
-    return ae.path.name, vae.path.name
+    for ae in (e for e in entries if not e.variational):
+        for vae in (e for e in entries if e.variational):
+            if (ae.data_name, ae.latent_dim) == (vae.data_name, vae.latent_dim):
+                return ae.path.name, vae.path.name
+    return entries[0].path.name, entries[1].path.name
 
 
 @guarded

@@ -434,6 +434,11 @@ def decode_here(ctx: Context, point: np.ndarray) -> None:
         st.rerun()
 
 
+def _sync_endpoint(name: str) -> None:
+    value = st.session_state.get(f"input_{name}")
+    st.session_state[name] = None if value is None else int(value)
+
+
 def _endpoint_controls(ctx: Context) -> None:
     n = len(ctx.view.z)
     labels = ctx.view.labels
@@ -441,16 +446,13 @@ def _endpoint_controls(ctx: Context) -> None:
     for col, name in zip(cols, ("a", "b")):
         with col:
             current = st.session_state.get(name)
-            value = st.number_input(
-                f"endpoint {name.upper()} (index)",
-                0,
-                n - 1,
-                value=current if current is not None and current < n else None,
-                placeholder="click or type",
-                key=f"input_{name}",
-            )
-            if value is not None and value != current:
-                st.session_state[name] = int(value)
+            # A number_input keeps its own state once it exists: mirror clicks into it, and
+            # typed values back out through on_change (before the map redraws).
+            if st.session_state.get(f"input_{name}") != current:
+                st.session_state[f"input_{name}"] = current
+            st.number_input(f"endpoint {name.upper()} (index)", 0, n - 1, value=None,
+                            placeholder="click or type", key=f"input_{name}",
+                            on_change=_sync_endpoint, args=(name,))
             if labels is not None:
                 cls = st.selectbox(
                     f"or a random {name.upper()} of class",
@@ -476,6 +478,17 @@ def interpolation_panel(ctx: Context) -> None:
     share_state(a=a, b=b)
     method = st.radio("path", ["linear", "spherical"], horizontal=True, key="interp_method")
     path_frames(ctx, a, b, method)
+
+
+def interpolation_gif(ctx: Context, a: int, b: int, method: str) -> bytes:
+    """24 frames A to B and back, built once per path (not on every move of t)."""
+    key = ("gif", str(ctx.entry.path), a, b, method)
+    if st.session_state.get("gif_key") != key:
+        z0, z1 = torch.from_numpy(ctx.view.z[a]), torch.from_numpy(ctx.view.z[b])
+        movie = latent.decode(ctx.model, latent.interpolate(z0, z1, 24, method)).numpy()
+        st.session_state["gif"] = render.to_gif(ctx.data.to_display(movie))
+        st.session_state["gif_key"] = key
+    return st.session_state["gif"]
 
 
 @st.fragment

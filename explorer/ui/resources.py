@@ -3,6 +3,7 @@ and data sets are shared read-only resources, never trained in place."""
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -98,6 +99,7 @@ def view(path: str, mtime: float, display_name: str) -> View:
     else:
         mu, lv = encode_all(ckpt.model, data.x_test, with_logvar=True)
         z, logvar = mu.numpy(), (None if lv is None else lv.numpy())
+    gc.freeze()  # the model, data and codes live for the whole session: keep GC off them
     return View(data, z, logvar, note)
 
 
@@ -152,6 +154,9 @@ def _warm_umap_gently() -> None:
     if hasattr(os, "setpriority"):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # this thread only
     warm_umap(catalog.user_cache() / "numba")
+    # numba leaves ~650k long-lived objects; without this every full GC on a slider move
+    # walks them (370-450 ms pauses measured in bench/slider_latency.py).
+    gc.freeze()
 
 
 @st.cache_resource
