@@ -1,3 +1,5 @@
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -9,9 +11,13 @@ from explorer.cli import main
 
 
 def run_cli(capfd, *argv):
-    code = main(list(argv))
-    out, err = capfd.readouterr()
-    return code, out, err
+    """Run the CLI with its own stdout/stderr buffers: earlier tests (Streamlit, logging) may
+    have rebound sys.stderr in ways pytest's capture fixtures do not see."""
+    capfd.readouterr()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
