@@ -69,8 +69,8 @@ def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
         names,
         index=names.index("lstm_vae" if data.kind == "series" else "vae"),
         key="train_model",
-        format_func=lambda n: f"{n} — {MODELS[n].description}",
     )
+    cols[0].caption(MODELS[name].description)
     latent_dim = int(cols[1].number_input("latent size", 2, 256, 2, key="train_latent"))
     preset = MODELS[name].preset
     family_hidden = preset.get("hidden", ModelConfig().hidden)
