@@ -4,7 +4,6 @@ it costs a file read instead of an encode and a UMAP fit."""
 
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from explorer.config import ProjectionConfig
 from explorer.data import Dataset
 from explorer.data.sample import PRETRAINED_DIR
 from explorer.errors import CheckpointError
-from explorer.io import atomic_write_bytes
+from explorer.io import atomic_write_npz
 from explorer.latent import encode_all
 from explorer.models import Autoencoder
 from explorer.projection import cache_key, project
@@ -91,9 +90,7 @@ def write_precomputed(folder: Path, model: Autoencoder, data: Dataset,
     arrays = {"z": mu.numpy()}
     if logvar is not None:
         arrays["logvar"] = logvar.numpy()
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    atomic_write_bytes(folder / CODES_FILE, buffer.getvalue())
+    atomic_write_npz(folder / CODES_FILE, arrays)
     for cfg in projections:
         project(arrays["z"], cfg, cache_dir=folder / PROJECTIONS_DIR)
 
@@ -128,9 +125,7 @@ def write_display_data(folder: Path, data: Dataset) -> None:
         arrays["y_test"] = data.y_test.numpy()
     if data.class_names:
         arrays["class_names"] = np.array(data.class_names)
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    atomic_write_bytes(folder / DISPLAY_FILE, buffer.getvalue())
+    atomic_write_npz(folder / DISPLAY_FILE, arrays)
 
 
 def read_display_data(folder: Path, name: str) -> Dataset | None:

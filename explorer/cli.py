@@ -311,15 +311,11 @@ def _write_table(path: Path, columns: dict[str, Any]) -> None:
     """Write arrays as .npz (each its own entry) or .csv (one column per dimension)."""
     import numpy as np
 
-    from explorer.io import atomic_write_bytes
+    from explorer.io import atomic_write_bytes, atomic_write_npz
 
     present = {k: np.asarray(v) for k, v in columns.items() if v is not None}
     if path.suffix == ".npz":
-        import io
-
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **present)
-        atomic_write_bytes(path, buffer.getvalue())
+        atomic_write_npz(path, present)
     elif path.suffix == ".csv":
         header, blocks = [], []
         for name, arr in present.items():

@@ -7,6 +7,17 @@ import tempfile
 from pathlib import Path
 
 
+def atomic_write_npz(path: str | Path, arrays: dict, compressed: bool = True) -> Path:
+    """Arrays as an ``.npz`` (never pickled), written atomically."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -37,6 +36,7 @@ from threadpoolctl import threadpool_limits
 
 from explorer.config import ProjectionConfig
 from explorer.errors import ProjectionError
+from explorer.io import atomic_write_npz
 
 if TYPE_CHECKING:
     from openTSNE import TSNEEmbedding
@@ -498,16 +498,7 @@ def _load_cached(path: Path) -> dict[str, np.ndarray] | None:
 
 
 def _save_cached(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write beside the target and rename, so readers never see a half-written file.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_npz(path, arrays, compressed=False)
 
 
 def project(

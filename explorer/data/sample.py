@@ -3,7 +3,6 @@ clone with real digits: 6,000 training and 4,000 test images drawn with a fixed 
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ import torch
 from explorer.config import DataConfig
 from explorer.data.base import Dataset
 from explorer.errors import DataNotFoundError
-from explorer.io import atomic_write_bytes
+from explorer.io import atomic_write_npz
 
 PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "pretrained"
 SAMPLE_PATH = PRETRAINED_DIR / "mnist-sample.npz"
@@ -48,6 +47,4 @@ def write_mnist_sample(full: Dataset, seed: int = 0, path: Path = SAMPLE_PATH) -
         keep = np.sort(rng.choice(len(x), n, replace=False))
         arrays[f"x_{part}"] = (x[keep, 0] * 255).round().to(torch.uint8).numpy()
         arrays[f"y_{part}"] = y[keep].to(torch.uint8).numpy()
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return atomic_write_bytes(path, buffer.getvalue())
+    return atomic_write_npz(path, arrays)
