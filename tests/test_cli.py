@@ -98,8 +98,8 @@ def test_module_entry_point_exits_2_on_bad_arguments():
 
 def test_knn_reports_neighbours_clusters_and_trust(trained, capfd):
     code, out, err = run_cli(capfd, "knn", str(trained), "--method", "pca", "--baselines", "--json")
+    assert code == 0, err  # before parsing, so a failure shows the CLI's message
     report = json.loads(out)
-    assert code == 0, err
     assert report["knn_accuracy"] > 0.2  # ten classes: chance is 0.1, after only 2 epochs
     assert report["knn_accuracy_raw"] > 0.9
     assert -1 <= report["ari"] <= 1 and 0 <= report["nmi"] <= 1
