@@ -6,17 +6,28 @@ import streamlit as st
 from explorer.catalog import user_cache
 from explorer.projection import configure_numba_cache
 
+from explorer.ui.arithmetic_page import arithmetic_page
 from explorer.ui.compare import compare_page
+from explorer.ui.denoise_page import denoise_page
 from explorer.ui.explore import explore_page
+from explorer.ui.neighbours_page import neighbours_page
 from explorer.ui.train_page import train_page
 
 configure_numba_cache(user_cache() / "numba")  # before anything imports umap
 # An emoji favicon: a :material: one is fetched from the internet on every rerun.
 st.set_page_config(page_title="Latent Explorer", page_icon="🧭", layout="wide")
 st.navigation(
-    [
-        st.Page(explore_page, title="Explore", icon=":material/scatter_plot:", default=True),
-        st.Page(compare_page, title="AE vs VAE", icon=":material/compare:", url_path="compare"),
-        st.Page(train_page, title="Train", icon=":material/model_training:", url_path="train"),
-    ]
+    {
+        "Latent space": [
+            st.Page(explore_page, title="Explore", icon=":material/scatter_plot:", default=True),
+            st.Page(compare_page, title="AE vs VAE", icon=":material/compare:", url_path="compare"),
+            st.Page(train_page, title="Train", icon=":material/model_training:", url_path="train"),
+        ],
+        "What it is for": [
+            st.Page(neighbours_page, title="Neighbours", icon=":material/hub:", url_path="neighbours"),
+            st.Page(denoise_page, title="Denoise", icon=":material/auto_fix_high:", url_path="denoise"),
+            st.Page(arithmetic_page, title="Arithmetic", icon=":material/calculate:",
+                    url_path="arithmetic"),
+        ],
+    }
 ).run()

@@ -10,6 +10,7 @@ from typing import Any, Literal
 Likelihood = Literal["bernoulli", "gaussian"]
 NoiseKind = Literal["none", "gaussian", "masking", "salt_pepper", "patch"]
 Activation = Literal["relu", "leaky_relu", "tanh", "sigmoid", "linear"]
+Posterior = Literal["gaussian", "vmf"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class ModelConfig:
     sparsity_target: float = 0.0
     sparsity_kl_weight: float = 0.0
     contractive_weight: float = 0.0
+    # "vmf": von Mises-Fisher posterior and uniform prior on the unit sphere (S-VAE); variational
+    # models only. Checkpoints from before this option load as "gaussian".
+    posterior: Posterior = "gaussian"
 
     def __post_init__(self) -> None:
         # JSON round trips turn tuples into lists; keep the config hashable.

@@ -66,7 +66,8 @@ def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "l
 
 
 def prior_samples(n: int, latent_dim: int, temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
-    """Draws from N(0, temperature^2 I) with their own generator, so a seed reproduces them."""
+    """Draws from N(0, temperature^2 I) with their own generator, so a seed reproduces them.
+    A model's own prior (uniform on the sphere for an S-VAE) is ``Autoencoder.sample_prior``."""
     generator = torch.Generator().manual_seed(seed)
     return temperature * torch.randn(n, latent_dim, generator=generator)
 

@@ -187,7 +187,11 @@ def latent_scatter(
         title={"text": title},
         height=600,
         margin={"l": 10, "r": 10, "b": 10, "t": 40 if title else 10},
-        legend={"itemsizing": "constant", "x": 1.02, "xanchor": "left", "y": 1},
+        # Below the plot, not beside it: entries that join later ("selected", a path) would
+        # otherwise widen the legend and shift the map under the user's cursor, and a legend
+        # at the top right sits under plotly's toolbar.
+        legend={"itemsizing": "constant", "orientation": "h", "x": 0, "xanchor": "left",
+                "y": -0.08, "yanchor": "top"},
         clickmode="event+select",
         dragmode="zoom",
         hovermode="closest",
@@ -269,9 +273,11 @@ def add_points(
     color: str = "#111111",
     size: float = 10,
     hover: Sequence[str] | None = None,
+    line_width: float | None = None,
 ) -> go.Figure:
     """Overlay marked points (prior samples, path endpoints, the current decode spot) in
-    2-D or 3-D; ``hover`` gives one text per point, else the trace name and index."""
+    2-D or 3-D; ``hover`` gives one text per point, else the trace name and index.
+    ``line_width`` draws open symbols (``"x-thin"``, ``"circle-open"``) with that stroke."""
     points = _check_points(points)
     _check_length("hover", hover, len(points))
     fig.add_trace(
@@ -279,7 +285,8 @@ def add_points(
             points,
             mode="markers",
             name=name,
-            marker={"symbol": symbol, "color": color, "size": size, "opacity": 1.0},
+            marker={"symbol": symbol, "color": color, "size": size, "opacity": 1.0,
+                    **({} if line_width is None else {"line": {"width": line_width, "color": color}})},
             hovertext=list(hover) if hover is not None else [f"{name} {i}" for i in range(len(points))],
             hoverinfo="text",
         )

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-from explorer.latent import decode, interpolate, prior_samples
+from explorer.latent import decode, interpolate
 from explorer.models import Autoencoder
 
 
@@ -91,7 +91,7 @@ def regularity_report(model: Autoencoder, mu: np.ndarray, logvar: np.ndarray | N
     """All measures at once; ``judge`` (from ``fit_judge``) adds the share of decoded prior
     samples that look like a confident member of some class."""
     mean_norm, variance = aggregate_posterior(mu, logvar)
-    prior = prior_samples(n_prior, mu.shape[1], seed=seed)
+    prior = model.sample_prior(n_prior, generator=torch.Generator().manual_seed(seed))
     valid = None if judge is None else judged_valid(judge, decode(model, prior).numpy())
     return RegularityReport(mean_norm, variance, prior_hole_share(mu, prior.numpy()),
                             path_jump(model, mu, seed=seed), valid)

@@ -15,7 +15,7 @@ from explorer.config import TrainConfig
 from explorer.data import Dataset
 from explorer.device import resolve_device
 from explorer.errors import OutOfMemoryError, TrainingDivergedError
-from explorer.models import Autoencoder
+from explorer.models import MODELS, Autoencoder
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,13 @@ def fit(
 
     Raises TrainingDivergedError (weights kept at the last finite state) on a NaN or
     infinite loss, and OutOfMemoryError with advice when the device runs out of memory.
+    Families that are not trained by gradient descent (the RBM) hand over to their trainer.
     """
     device = resolve_device(cfg.device)
     model.check_input(data.x_train[:1])
+    trainer = MODELS[model.cfg.name].trainer
+    if trainer is not None:
+        return trainer(model, data, cfg, on_step, on_epoch, should_stop)
     torch.manual_seed(cfg.seed)
     history = History()
     try:

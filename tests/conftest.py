@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from explorer.cli import main as cli
 from explorer.config import DataConfig
 from explorer.data import Dataset, load_dataset
 
@@ -27,3 +28,24 @@ def mnist_root() -> Path:
     if not (SHARED_DATA / "MNIST" / "raw" / "train-images-idx3-ubyte").exists():
         pytest.skip(f"real MNIST not found under {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory) -> Path:
+    """A runs folder of small digits models for the app's pages (trained once per session)."""
+    root = tmp_path_factory.mktemp("runs")
+    for name in ("ae", "vae"):
+        assert cli(["train", "--data", "digits", "--model", name, "--latent-dim", "2", "--epochs", "3",
+                    "--out", str(root / f"digits-{name}-2d"), "--quiet"]) == 0
+    assert cli(["train", "--data", "digits", "--model", "vae", "--latent-dim", "5", "--epochs", "2",
+                "--out", str(root / "digits-vae-5d"), "--quiet"]) == 0
+    assert cli(["train", "--data", "digits", "--model", "denoising_ae", "--latent-dim", "8", "--epochs", "3",
+                "--out", str(root / "digits-denoising-ae"), "--quiet"]) == 0
+    return root
+
+
+@pytest.fixture
+def env(runs, tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENT_EXPLORER_RUNS", str(runs))
+    monkeypatch.setenv("LATENT_EXPLORER_CACHE", str(tmp_path / "cache"))
+    return runs

@@ -2,73 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import time
 from pathlib import Path
 
-import numpy as np
-import plotly.io
 import pytest
+from app_support import captions, figure, n_points, no_errors, page, trace_names
 from streamlit.testing.v1 import AppTest
 
-from explorer.cli import main as cli
-
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("runs")
-    for name in ("ae", "vae"):
-        assert cli(["train", "--data", "digits", "--model", name, "--latent-dim", "2", "--epochs", "3",
-                    "--out", str(root / f"digits-{name}-2d"), "--quiet"]) == 0
-    assert cli(["train", "--data", "digits", "--model", "vae", "--latent-dim", "5", "--epochs", "2",
-                "--out", str(root / "digits-vae-5d"), "--quiet"]) == 0
-    return root
-
-
-@pytest.fixture
-def env(runs, tmp_path, monkeypatch):
-    monkeypatch.setenv("LATENT_EXPLORER_RUNS", str(runs))
-    monkeypatch.setenv("LATENT_EXPLORER_CACHE", str(tmp_path / "cache"))
-    return runs
-
-
-def page(script: str, **query: str) -> AppTest:
-    at = AppTest.from_string(script, default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run()
 
 
 EXPLORE = "from explorer.ui.explore import explore_page\nexplore_page()\n"
 COMPARE = "from explorer.ui.compare import compare_page\ncompare_page()\n"
 TRAIN = "from explorer.ui.train_page import train_page\ntrain_page()\n"
-
-
-def no_errors(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def figure(at: AppTest, index: int = 0):
-    return plotly.io.from_json(at.get("plotly_chart")[index].proto.spec)
-
-
-def n_points(trace) -> int:
-    """Plotly serializes numeric arrays as base64 typed arrays."""
-    x = trace.x
-    if isinstance(x, dict):
-        return len(np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]))
-    return 0 if x is None else len(x)
-
-
-def trace_names(at: AppTest) -> set[str]:
-    return {t.name for t in figure(at).data}
-
-
-def captions(at: AppTest) -> list[str]:
-    return [c for image in at.get("image") for c in image.captions]
 
 
 def test_app_entry_point_opens(env):

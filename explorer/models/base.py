@@ -8,6 +8,7 @@ from torch import nn
 from explorer.config import ModelConfig
 from explorer.errors import ModelConfigError
 from explorer.models import regularizers as reg
+from explorer.models import vmf
 
 MIN_LATENT, MAX_LATENT = 2, 256
 
@@ -16,9 +17,11 @@ class Autoencoder(nn.Module):
     """An encoder body, a latent head, a decoder body and a loss.
 
     Deterministic models map features to a code; variational ones map them to the mean and
-    log-variance of a diagonal Gaussian posterior and sample it with the reparameterization
-    trick during training. ``encode`` always returns the posterior mean: a sampled code
-    would make every map noisy.
+    log-variance of a diagonal Gaussian posterior, or with ``posterior="vmf"`` to the mean
+    direction and concentration of a von Mises-Fisher posterior on the unit sphere, and sample
+    it with the reparameterization trick during training. ``encode`` always returns the
+    posterior mean (the mean direction for vMF, a unit vector): a sampled code would make every
+    map noisy.
     """
 
     def __init__(self, cfg: ModelConfig, encoder: nn.Module, decoder: nn.Module,
@@ -30,11 +33,19 @@ class Autoencoder(nn.Module):
             )
         if cfg.likelihood not in ("bernoulli", "gaussian"):
             raise ModelConfigError(f"likelihood must be bernoulli or gaussian, got {cfg.likelihood!r}.")
+        if cfg.posterior not in ("gaussian", "vmf"):
+            raise ModelConfigError(f"posterior must be gaussian or vmf, got {cfg.posterior!r}.")
+        if cfg.posterior == "vmf" and not variational:
+            raise ModelConfigError(
+                "A von Mises-Fisher posterior needs a variational model; pick svae or conv_svae."
+            )
         self.cfg = cfg
         self.variational = variational
         self.encoder = encoder
         width = encoder.out_features
-        self.head = nn.Linear(width, 2 * cfg.latent_dim if variational else cfg.latent_dim)
+        # vMF: m outputs for the direction and one for the concentration.
+        n_out = {"gaussian": 2 * cfg.latent_dim, "vmf": cfg.latent_dim + 1}[cfg.posterior]
+        self.head = nn.Linear(width, n_out if variational else cfg.latent_dim)
         self.decoder = decoder
         # sigma-VAE: one learned output scale makes the Gaussian likelihood calibrated, so a
         # reconstruction term in MSE units cannot swamp or be swamped by the KL term.
@@ -56,13 +67,37 @@ class Autoencoder(nn.Module):
             )
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Mean and log-variance of q(z | x); the log-variance is None for a plain AE."""
+        """Mean and log-variance of q(z | x); the log-variance is None for a plain AE. For a
+        vMF posterior: the mean direction and each coordinate's log-variance under q."""
         h = self.head(self.encoder(x))
         if not self.variational:
             code = torch.sigmoid(h) if self.cfg.sparsity_target > 0 else h
             return code, None
+        if self.cfg.posterior == "vmf":
+            mu, kappa = _vmf_parameters(h)
+            return mu, vmf.coordinate_log_variance(mu, kappa)
         mu, logvar = h.chunk(2, dim=1)
         return mu, logvar.clamp(-20.0, 10.0)
+
+    def sample_posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The posterior mean, one reparameterized draw z ~ q(z | x) and KL(q || prior) per
+        item, for variational models."""
+        if self.cfg.posterior == "vmf":
+            mu, kappa = _vmf_parameters(self.head(self.encoder(x)))
+            return mu, vmf.sample(mu, kappa), vmf.kl_to_uniform(kappa, self.latent_dim)
+        mu, logvar = self.posterior(x)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        return mu, z, reg.gaussian_kl(mu, logvar)
+
+    def sample_prior(self, n: int, temperature: float = 1.0,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+        """n codes from the prior p(z), on the generator's device (the CPU by default): the one
+        place that knows each model's prior. N(0, temperature^2 I), or for a vMF posterior the
+        uniform distribution on the unit sphere, which has no scale, so ``temperature`` does not
+        apply: the decoder only ever saw codes on the sphere."""
+        if self.cfg.posterior == "vmf":
+            return vmf.uniform(n, self.latent_dim, generator)
+        return temperature * torch.randn(n, self.latent_dim, generator=generator)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.posterior(x)[0]
@@ -95,15 +130,15 @@ class Autoencoder(nn.Module):
         """
         cfg = self.cfg
         x_in = reg.corrupt(x, cfg.noise, cfg.noise_level) if self.training else x
-        mu, logvar = self.posterior(x_in)
         terms: dict[str, torch.Tensor] = {}
         if self.variational:
             # Sampled in eval mode too: the ELBO is an expectation under q(z | x).
-            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            mu, z, kl = self.sample_posterior(x_in)
             terms["recon"] = self.nll(self.decode_params(z), x).mean()
-            terms["kl"] = reg.gaussian_kl(mu, logvar).mean()
+            terms["kl"] = kl.mean()
             total = terms["recon"] + cfg.beta * terms["kl"]
         else:
+            mu = self.posterior(x_in)[0]
             terms["recon"] = self.nll(self.decode_params(mu), x).mean()
             total = terms["recon"]
         if cfg.sparsity_l1 > 0:
@@ -117,3 +152,10 @@ class Autoencoder(nn.Module):
             total = total + cfg.contractive_weight * terms["contractive"]
         terms["total"] = total
         return terms
+
+
+def _vmf_parameters(h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean direction (unit length) and concentration kappa = softplus + 1 from the head's
+    output. kappa >= 1, as in Davidson et al., keeps the posterior from collapsing onto the
+    uniform prior and high-order Bessel functions from underflowing."""
+    return torch.nn.functional.normalize(h[:, :-1], dim=1), torch.nn.functional.softplus(h[:, -1]) + 1

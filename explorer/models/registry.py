@@ -19,6 +19,7 @@ from explorer.models.bodies import (
     SequenceDecoder,
     SequenceEncoder,
 )
+from explorer.models.rbm import RBM, fit_rbm
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class ModelSpec:
     needs_images: bool = False
     needs_series: bool = False
     preset: dict[str, Any] = field(default_factory=dict)  # ModelConfig values this family implies
+    # Trains the family instead of explorer.train.fit's gradient descent, with fit's signature
+    # and callbacks, so the CLI, the app's training job and Stop work unchanged.
+    trainer: Callable[..., Any] | None = None
 
     def fits(self, kind: str) -> bool:
         """Whether this family can model items of ``kind`` (MLPs flatten anything)."""
@@ -104,6 +108,15 @@ MODELS: dict[str, ModelSpec] = {
                   _sequence(False), needs_series=True, preset={"hidden": (64,), "likelihood": "gaussian"}),
         ModelSpec("lstm_vae", "Sequence VAE: LSTM encoder and decoder, Gaussian posterior", True,
                   _sequence(True), needs_series=True, preset={"hidden": (64,), "likelihood": "gaussian"}),
+        ModelSpec("svae", "Hyperspherical VAE (Davidson et al. 2018): von Mises-Fisher posterior, "
+                  "uniform prior on the unit sphere; codes are unit vectors", True, _mlp(True),
+                  preset={"posterior": "vmf"}),
+        ModelSpec("conv_svae", "Convolutional hyperspherical VAE (von Mises-Fisher posterior)", True,
+                  _conv(True), needs_images=True, preset={"posterior": "vmf"}),
+        ModelSpec("rbm", "Restricted Boltzmann machine baseline: codes are hidden-unit probabilities; "
+                  "trained by scikit-learn's BernoulliRBM (persistent contrastive divergence, not "
+                  "backprop) on data in [0, 1]; it wants a learning rate near 0.05", False, RBM,
+                  preset={"hidden": (), "likelihood": "bernoulli"}, trainer=fit_rbm),
     )
 }
 

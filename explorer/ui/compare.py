@@ -10,9 +10,9 @@ import torch
 from explorer import latent, plots
 from explorer.catalog import ModelEntry, list_models
 from explorer.config import ProjectionConfig
-from explorer.regularity import fit_judge, regularity_report
+from explorer.regularity import regularity_report
 from explorer.ui import resources
-from explorer.ui.explore import pick_model
+from explorer.ui.model_picker import pick_model
 from explorer.ui.widgets import guarded, query_value, share_state, show_strip
 
 EXPLANATION = """
@@ -30,19 +30,10 @@ The numbers below measure both on the test codes of each model.
 """
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def judge_for(path: str, mtime: float, display: str):
-    """A classifier of the display data's training items, or None without labels."""
-    data = resources.view(path, mtime, display).data
-    if data.y_train is None:
-        return None
-    return fit_judge(data.x_train.numpy(), data.y_train.numpy())
-
-
 @st.cache_data(max_entries=8, show_spinner=False)
 def report_rows(path: str, mtime: float, display: str, judge_path: str) -> list[tuple[str, float, str]]:
     v = resources.view(path, mtime, display)
-    judge = judge_for(judge_path, resources.stamp(Path(judge_path)), display)
+    judge = resources.judge(judge_path, resources.stamp(Path(judge_path)), display)
     return regularity_report(resources.model(path, mtime).model, v.z, v.logvar, judge=judge).as_rows()
 
 
@@ -107,7 +98,8 @@ def compare_page() -> None:
                 selected=[a, b],
                 axis_titles=(f"{method} 1", f"{method} 2"),
             )
-            fig = plots.add_points(fig, proj.projector.transform(prior.numpy()), name="prior samples", size=6)
+            fig = plots.add_points(fig, proj.projector.transform(prior.numpy()), name="prior samples",
+                                  symbol="x-thin", color="#b2182b", size=7, line_width=1.5)
             z0, z1 = torch.from_numpy(view.z[a]), torch.from_numpy(view.z[b])
             path = latent.interpolate(z0, z1, 10)
             fig = plots.add_path(fig, proj.projector.transform(path.numpy()), name="path A→B")

@@ -9,15 +9,15 @@ import streamlit as st
 import torch
 
 from explorer import latent, plots, render
-from explorer.catalog import ModelEntry, list_models
+from explorer.catalog import ModelEntry
 from explorer.checkpoint import Checkpoint
 from explorer.config import ProjectionConfig
 from explorer.projection import Projection
 from explorer.ui import resources
-from explorer.ui.hover import hover_thumbnails
+from explorer.ui.map_events import map_events
+from explorer.ui.model_picker import open_model
 from explorer.ui.widgets import guarded, query_value, share_state, show_items, show_strip
 
-DEFAULT_MODEL = "mnist-vae-2d"
 METHODS = {"raw": "Raw latent", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
 
 
@@ -41,26 +41,6 @@ class Context:
     def label(self, i: int) -> str:
         labels = self.view.labels
         return f"#{i}" if labels is None else f"#{i} · {self.data.label_name(int(labels[i]))}"
-
-
-def pick_model(
-    entries: list[ModelEntry],
-    key: str = "model",
-    label: str = "Model",
-    default: str = DEFAULT_MODEL,
-    where=st.sidebar,
-) -> ModelEntry:
-    names = [e.path.name for e in entries]
-    wanted = query_value(key, str, default)
-    index = names.index(wanted) if wanted in names else 0
-    choice = where.selectbox(
-        label,
-        names,
-        index=index,
-        key=f"pick_{key}",
-        format_func=lambda n: f"{n}  ({entries[names.index(n)].source})",
-    )
-    return entries[names.index(choice)]
 
 
 def projection_controls(latent_dim: int) -> ProjectionConfig:
@@ -129,19 +109,11 @@ def wait_for_projection(args: tuple, cfg: ProjectionConfig) -> None:
 
 @guarded
 def explore_page() -> None:
-    entries = list_models()
-    if not entries:
-        st.info(
-            "No models yet. Train one on the **Train** page, or rebuild the shipped ones with "
-            "`python scripts/build_pretrained.py --data-root PATH`."
-        )
-        return
     resources.warm_umap_in_background()
-    entry = pick_model(entries)
-    mtime = resources.stamp(entry.path)
-    with st.spinner("Loading the model and its codes…"):
-        ckpt = resources.model(str(entry.path), mtime)
-        view = resources.view(str(entry.path), mtime, entry.display_data)
+    opened = open_model()
+    if opened is None:
+        return
+    entry, mtime, ckpt, view = opened.entry, opened.mtime, opened.ckpt, opened.view
     cfg = projection_controls(ckpt.config.latent_dim)
     proj = compute_projection(entry, mtime, cfg)
     ctx = Context(entry, ckpt, view, proj)
@@ -283,7 +255,8 @@ def map_panel(ctx: Context, o: Overlays) -> None:
         fig = plots.add_path(fig, ctx.proj.projector.transform(path.numpy()), name="interpolation")
     if o.prior:
         fig = plots.add_points(
-            fig, ctx.proj.projector.transform(prior_codes(ctx, o).numpy()), name="prior samples"
+            fig, ctx.proj.projector.transform(prior_codes(ctx, o).numpy()), name="prior samples",
+            symbol="x-thin", color="#b2182b", size=9, line_width=2,
         )
     if o.density:
         fig = plots.add_density(fig, emb, name="data density", color="#1f77b4")
@@ -308,10 +281,14 @@ def map_panel(ctx: Context, o: Overlays) -> None:
         width="stretch",
         config={"displaylogo": False},
     )
-    hover_thumbnails(ctx.data, [ctx.label(i) for i in range(len(emb))], target="map", key="map_hover")
+    map_events(ctx.data, [ctx.label(i) for i in range(len(emb))], target="map", key="map_events",
+               on_pick=pick_item)
     handle_selection(event)
     st.caption(
         "Click a point to inspect it; click empty space to decode there. Double-click resets the zoom."
+        if emb.shape[1] == 2
+        else "Click a point to inspect it; drag to rotate, scroll to zoom. Decoding empty space "
+        "needs a 2-D map."
     )
     downloads(ctx, fig)
 
@@ -346,11 +323,16 @@ def handle_selection(event) -> None:
     if index < 0:
         st.session_state["probe"] = (float(point["x"]), float(point["y"]))
     else:
-        st.session_state["item"] = index
-        st.session_state["probe"] = None
-        target = st.session_state.get("click_sets", "inspect")
-        if target in ("a", "b"):
-            st.session_state[target] = index
+        pick_item(index)
+
+
+def pick_item(index: int) -> None:
+    """A clicked item: inspect it, and make it endpoint A or B when the user asked so."""
+    st.session_state["item"] = index
+    st.session_state["probe"] = None
+    target = st.session_state.get("click_sets", "inspect")
+    if target in ("a", "b"):
+        st.session_state[target] = index
 
 
 def downloads(ctx: Context, fig) -> None:

@@ -32,6 +32,7 @@ from explorer.projection import (
     project,
     warm_umap,
 )
+from explorer.regularity import fit_judge
 
 
 def stamp(path: Path) -> float:
@@ -107,6 +108,22 @@ def view(path: str, mtime: float, display_name: str) -> View:
 def reconstruction_errors(path: str, mtime: float, display_name: str) -> np.ndarray:
     v = view(path, mtime, display_name)
     return reconstruction_sse(model(path, mtime).model, v.x).numpy()
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def train_codes(path: str, mtime: float, display_name: str) -> np.ndarray:
+    """Codes of the display data's training split (kNN classifiers fit on them)."""
+    return encode_all(model(path, mtime).model, view(path, mtime, display_name).data.x_train).numpy()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def judge(path: str, mtime: float, display_name: str):
+    """A classifier of the display data's training items that judges decoded samples, or
+    None without labels (see ``regularity.fit_judge``)."""
+    data = view(path, mtime, display_name).data
+    if data.y_train is None:
+        return None
+    return fit_judge(data.x_train.numpy(), data.y_train.numpy())
 
 
 class ProjectionJobs:

@@ -60,14 +60,16 @@ def scale_for(data: Dataset) -> int:
 def show_items(
     data: Dataset, items: np.ndarray, captions: Sequence[str], key: str, columns: int | None = None
 ) -> None:
-    """Images side by side, series as lines, tabular rows as bars."""
+    """Images side by side (``columns`` per row), series as lines, tabular rows as bars."""
     shown = data.to_display(items)
     if data.kind == "image":
-        cols = st.columns(columns or len(shown))
+        per_row = columns or len(shown)
         scale = scale_for(data)
-        for col, image, caption in zip(cols, shown, captions):
-            col.image(render.upscale(image, scale), caption=caption, clamp=True,
-                      width=image.shape[1] * scale)
+        for start in range(0, len(shown), per_row):
+            row = zip(st.columns(per_row), shown[start:start + per_row], captions[start:start + per_row])
+            for col, image, caption in row:
+                col.image(render.upscale(image, scale), caption=caption, clamp=True,
+                          width=image.shape[1] * scale)
     elif data.kind == "series":
         st.plotly_chart(plots.series_lines(shown, captions), key=key, width="stretch")
     else:

@@ -1,10 +1,15 @@
-"""Thumbnails on hover. Plotly's hover labels hold text only, so this small component
-(Streamlit components v2: plain JS in the page, no build, no network) listens to the map's
-``plotly_hover`` events and shows the hovered item's tile from one sprite image."""
+"""What the map's own events add to ``st.plotly_chart``, through one small component
+(Streamlit components v2: plain JS in the page, no build, no network):
+
+- thumbnails on hover: plotly's hover labels hold text only, so it listens to
+  ``plotly_hover`` and shows the hovered item's tile from one sprite image;
+- clicks on 3-D maps: ``st.plotly_chart`` reports selections of 2-D traces only, so it
+  listens to ``plotly_click`` on ``scatter3d`` points and sends the item's index back."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import streamlit as st
@@ -12,12 +17,12 @@ import streamlit as st
 from explorer import render
 from explorer.data import Dataset
 
-MAX_ITEMS = 6000
+MAX_ITEMS = 10_000
 TILE_PX = 28
 
 _JS = """
 export default function (component) {
-  const { data } = component;
+  const { data, setTriggerValue } = component;
   let tip = document.getElementById("le-hover-tip");
   if (!tip) {
     tip = document.createElement("div");
@@ -46,6 +51,12 @@ export default function (component) {
     tip.style.display = "block";
   };
   const hide = () => { tip.style.display = "none"; };
+  const pick = (ev) => {
+    const p = ev.points && ev.points[0];
+    if (!p || !p.data || p.data.type !== "scatter3d") return;  // 2-D clicks arrive as selections
+    const index = Number(Array.isArray(p.customdata) ? p.customdata[0] : p.customdata);
+    if (index >= 0) setTriggerValue("picked", index);
+  };
   const attach = () => {
     const gd = document.querySelector(`.st-key-${data.target} .js-plotly-plot`);
     if (!gd || !gd.on) return false;
@@ -53,9 +64,11 @@ export default function (component) {
       if (gd.removeAllListeners) {
         gd.removeAllListeners("plotly_hover");
         gd.removeAllListeners("plotly_unhover");
+        gd.removeAllListeners("plotly_click");
       }
       gd.on("plotly_hover", show);
       gd.on("plotly_unhover", hide);
+      gd.on("plotly_click", pick);
       gd.__leHoverSprite = data.sprite_id;
     }
     return true;
@@ -67,7 +80,7 @@ export default function (component) {
 }
 """
 
-_component = st.components.v2.component("latent_hover", html="<span></span>", js=_JS)
+_component = st.components.v2.component("latent_map_events", html="<span></span>", js=_JS)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -86,12 +99,27 @@ def sprite(x: np.ndarray, kind: str, item_shape: tuple[int, ...]) -> tuple[str, 
     return "data:image/png;base64," + base64.b64encode(png).decode(), height, width, cols, len(images)
 
 
-def hover_thumbnails(data: Dataset, captions: list[str], target: str, key: str) -> None:
-    """Attach hover thumbnails to the chart mounted with ``key=target``."""
-    if data.kind == "tabular":
-        return  # rows are shown in the hover text itself
-    uri, height, width, cols, n = sprite(data.x_test.numpy(), data.kind, data.item_shape)
-    scale = max(1, round(84 / max(height, width)))
+def map_events(data: Dataset, captions: list[str], target: str, key: str,
+               on_pick: Callable[[int], None]) -> None:
+    """Attach hover thumbnails and 3-D click picking to the chart mounted with ``key=target``;
+    ``on_pick(index)`` runs (as a widget callback, before the rerun) for a clicked 3-D item."""
+    if data.kind == "tabular":  # rows are shown in the hover text itself
+        uri, height, width, cols, n = "", 0, 0, 0, 0
+    else:
+        uri, height, width, cols, n = sprite(data.x_test.numpy(), data.kind, data.item_shape)
+
+    def picked() -> None:
+        index = _trigger_value(st.session_state.get(key), "picked")
+        if index is not None:
+            on_pick(int(index))
+
     _component(data={"sprite": uri, "sprite_id": f"{len(uri)}:{uri[-32:]}", "tile_h": height,
-                     "tile_w": width, "cols": cols, "n": n, "scale": scale, "target": target,
-                     "captions": captions[:n]}, key=key)
+                     "tile_w": width, "cols": cols, "n": n,
+                     "scale": max(1, round(84 / max(height, width, 1))), "target": target,
+                     "captions": captions[:n]}, key=key, on_picked_change=picked)
+
+
+def _trigger_value(state: object, name: str) -> object:
+    if isinstance(state, Mapping):
+        return state.get(name)
+    return getattr(state, name, None)

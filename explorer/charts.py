@@ -1,0 +1,95 @@
+"""Figures of the application pages (neighbours, denoising, anomalies, label efficiency):
+pure functions from numbers to ``go.Figure``. The latent map lives in ``plots``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from explorer.plots import TEST_COLOR, TRAIN_COLOR
+
+_LAYOUT = {"template": "plotly_white", "margin": {"l": 10, "r": 10, "b": 10, "t": 40}}
+
+
+def confusion_heatmap(confusion: np.ndarray, names: Sequence[str], title: str = "") -> go.Figure:
+    """Counts of true class (rows) against predicted class (columns), with each row's share as
+    colour, so small classes are as readable as big ones."""
+    confusion = np.asarray(confusion)
+    share = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    fig = go.Figure(go.Heatmap(
+        z=share, x=list(names), y=list(names), text=confusion, texttemplate="%{text}",
+        colorscale="Blues", zmin=0, zmax=1, colorbar={"title": {"text": "share of row"}},
+        hovertemplate="true %{y}, predicted %{x}: %{text} items<extra></extra>",
+    ))
+    fig.update_xaxes(title_text="predicted", type="category", side="bottom")
+    fig.update_yaxes(title_text="true", type="category", autorange="reversed", scaleanchor="x")
+    fig.update_layout(title={"text": title}, height=460, **_LAYOUT)
+    return fig
+
+
+def metric_bars(values: Mapping[str, float], unit: str, highlight: str | None = None,
+                title: str = "") -> go.Figure:
+    """One horizontal bar per named value, labelled with it; ``highlight`` gets a strong colour."""
+    names = list(values)
+    colors = [TEST_COLOR if name == highlight else "#9ecae1" for name in names]
+    fig = go.Figure(go.Bar(
+        x=[values[n] for n in names], y=names, orientation="h", marker_color=colors,
+        text=[f"{values[n]:.2f} {unit}" for n in names], textposition="auto",
+        hovertemplate=f"%{{y}}: %{{x:.3f}} {unit}<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text=unit)
+    fig.update_layout(title={"text": title}, height=60 + 45 * len(names), **_LAYOUT)
+    return fig
+
+
+def score_histograms(normal: np.ndarray, anomalous: np.ndarray, threshold: float | None = None,
+                     score_name: str = "score") -> go.Figure:
+    """Overlaid, normalized histograms of normal and anomalous scores with the threshold."""
+    both = np.concatenate([normal, anomalous])
+    lo, hi = np.quantile(both, [0.0, 0.995])  # a few huge scores would squash everything else
+    bins = {"start": float(lo), "end": float(hi), "size": float(hi - lo) / 60 or 1.0}
+    fig = go.Figure()
+    for name, scores, color in (("normal", normal, TRAIN_COLOR), ("anomalous", anomalous, TEST_COLOR)):
+        fig.add_trace(go.Histogram(x=scores, name=f"{name} ({len(scores):,})", xbins=bins,
+                                   histnorm="probability density", marker_color=color, opacity=0.6))
+    if threshold is not None:
+        fig.add_vline(x=threshold, line={"color": "#111111", "dash": "dash"},
+                      annotation_text="threshold", annotation_position="top")
+    fig.update_layout(barmode="overlay", height=320, xaxis_title=score_name, yaxis_title="density",
+                      legend={"orientation": "h", "y": 1.12}, **_LAYOUT)
+    return fig
+
+
+def roc_curve(curves: Mapping[str, tuple[np.ndarray, np.ndarray, float]],
+              marker: tuple[float, float] | None = None) -> go.Figure:
+    """ROC curves ``name -> (false positive rates, true positive rates, AUROC)`` with the
+    chance diagonal and, optionally, the current threshold's operating point."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
+                             line={"color": "#bbbbbb", "dash": "dot"}, hoverinfo="skip"))
+    for name, (fpr, tpr, auroc) in curves.items():
+        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{name} (AUROC {auroc:.3f})"))
+    if marker is not None:
+        fig.add_trace(go.Scatter(x=[marker[0]], y=[marker[1]], mode="markers", name="threshold",
+                                 marker={"size": 12, "color": "#111111", "symbol": "circle-open",
+                                         "line": {"width": 2}}))
+    fig.update_xaxes(title_text="false positive rate", range=[0, 1])
+    fig.update_yaxes(title_text="true positive rate", range=[0, 1.01], scaleanchor="x")
+    fig.update_layout(height=380, legend={"x": 0.35, "y": 0.05}, **_LAYOUT)
+    return fig
+
+
+def accuracy_vs_labels(rows: Sequence[tuple[int, str, float]]) -> go.Figure:
+    """Test accuracy against labels per class (log axis), one line per method."""
+    fig = go.Figure()
+    for method in dict.fromkeys(r[1] for r in rows):
+        points = sorted((n, acc) for n, m, acc in rows if m == method)
+        fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points],
+                                 mode="lines+markers", name=method))
+    fig.update_xaxes(title_text="labels per class", type="log")
+    fig.update_yaxes(title_text="test accuracy", tickformat=".0%")
+    fig.update_layout(height=380, hovermode="x unified", **_LAYOUT)
+    return fig

@@ -1,0 +1,73 @@
+"""Choosing the model a page works on: one sidebar select, shared by every page through
+the URL's ``model`` parameter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from explorer.catalog import ModelEntry, list_models
+from explorer.checkpoint import Checkpoint
+from explorer.ui import resources
+from explorer.ui.widgets import query_value, share_state
+
+DEFAULT_MODEL = "mnist-vae-2d"
+NO_MODELS = (
+    "No models yet. Train one on the **Train** page, or rebuild the shipped ones with "
+    "`python scripts/build_pretrained.py --data-root PATH`."
+)
+
+
+def pick_model(
+    entries: list[ModelEntry],
+    key: str = "model",
+    label: str = "Model",
+    default: str = DEFAULT_MODEL,
+    where=st.sidebar,
+) -> ModelEntry:
+    names = [e.path.name for e in entries]
+    wanted = query_value(key, str, default)
+    index = names.index(wanted) if wanted in names else 0
+    choice = where.selectbox(
+        label,
+        names,
+        index=index,
+        key=f"pick_{key}",
+        format_func=lambda n: f"{n}  ({entries[names.index(n)].source})",
+    )
+    return entries[names.index(choice)]
+
+
+
+@dataclass(frozen=True)
+class OpenModel:
+    entry: ModelEntry
+    mtime: float
+    ckpt: Checkpoint
+    view: resources.View
+
+    @property
+    def key(self) -> tuple[str, float, str]:
+        """What the cached resources of this model are keyed by."""
+        return str(self.entry.path), self.mtime, self.entry.display_data
+
+
+def open_model(default: str = DEFAULT_MODEL, images_only: bool = False) -> OpenModel | None:
+    """The model picked in the sidebar with its display data and codes, loaded (cached);
+    None (with a note on the page) when there is no model to pick."""
+    entries = list_models()
+    if not entries:
+        st.info(NO_MODELS)
+        return None
+    entry = pick_model(entries, default=default)
+    share_state(model=entry.path.name)
+    mtime = resources.stamp(entry.path)
+    with st.spinner("Loading the model and its codes…"):
+        ckpt = resources.model(str(entry.path), mtime)
+        view = resources.view(str(entry.path), mtime, entry.display_data)
+    if images_only and view.data.kind != "image":
+        st.info(f"This page works on images; {entry.path.name} models {view.data.kind} data. "
+                "Pick a model of images in the sidebar.")
+        return None
+    return OpenModel(entry, mtime, ckpt, view)

@@ -1,0 +1,105 @@
+"""Neighbours and clusters: who sits next to whom in latent space, and how well the codes
+classify and cluster."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer import charts, plots
+from explorer.config import ProjectionConfig
+from explorer.metrics import projection_trustworthiness
+from explorer.neighbours import NeighbourReport, check_labelled, nearest, neighbour_report
+from explorer.ui import resources
+from explorer.ui.model_picker import OpenModel, open_model
+from explorer.ui.widgets import guarded, query_value, share_state, show_items
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def report(path: str, mtime: float, display: str, k: int) -> NeighbourReport:
+    view = resources.view(path, mtime, display)
+    data = view.data
+    y_train = None if data.y_train is None else data.y_train.numpy()
+    return neighbour_report(resources.train_codes(path, mtime, display), y_train, view.z, view.labels, k,
+                            x_train=data.x_train.numpy(), x_test=data.x_test.numpy())
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def trust(path: str, mtime: float, display: str, cfg: ProjectionConfig) -> float:
+    return projection_trustworthiness(resources.view(path, mtime, display).z,
+                                      resources.projection(path, mtime, display, cfg).embedding, k=5)
+
+
+def map_config(latent_dim: int) -> ProjectionConfig:
+    return ProjectionConfig(method="raw" if latent_dim == 2 else "pca")
+
+
+@guarded
+def neighbours_page() -> None:
+    st.title("Neighbours and clusters")
+    opened = open_model()
+    if opened is None:
+        return
+    k = st.sidebar.slider("k (neighbours)", 1, 50, query_value("k", int, 5), key="nb_k")
+    share_state(k=k)
+    view = opened.view
+    check_labelled(None if view.data.y_train is None else view.data.y_train.numpy(), view.labels, k)
+    with st.spinner("Classifying and clustering the codes (k-NN, k-means, Gaussian mixture)…"):
+        result = report(*opened.key, k)
+    names = [view.data.label_name(c) for c in range(len(result.confusion))]
+    cfg = map_config(opened.ckpt.config.latent_dim)
+    cols = st.columns(6)
+    cols[0].metric(f"{k}-NN accuracy, codes", f"{result.knn_accuracy:.1%}")
+    cols[1].metric("raw inputs", f"{result.knn_accuracy_raw:.1%}")
+    cols[2].metric(f"PCA-{view.z.shape[1]}", f"{result.knn_accuracy_pca:.1%}")
+    cols[3].metric("k-means ARI / NMI", f"{result.clustering['ari']:.2f} / {result.clustering['nmi']:.2f}")
+    gmm = result.clustering
+    cols[4].metric("GMM ARI / NMI", f"{gmm['gmm_ari']:.2f} / {gmm['gmm_nmi']:.2f}")
+    cols[5].metric(f"{cfg.method.upper()} map trust (k=5)", f"{trust(*opened.key, cfg):.3f}")
+    st.caption(
+        f"A {k}-nearest-neighbour classifier fit on the codes of {len(view.data.x_train):,} training "
+        f"items, tested on {len(view.z):,} test items, against the same classifier on the raw inputs "
+        "and on PCA of the same size. ARI/NMI: agreement of k-means and Gaussian-mixture clusters "
+        "(one per class) with the labels, 1 is perfect. Trust: are the map's neighbours also "
+        "neighbours in the codes (1 is perfect)?"
+    )
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        neighbour_map(opened, cfg, k)
+    with right:
+        st.plotly_chart(charts.confusion_heatmap(result.confusion, names, f"{k}-NN on the codes"),
+                        key="nb_confusion", width="stretch")
+
+
+def neighbour_map(opened: OpenModel, cfg: ProjectionConfig, k: int) -> None:
+    view = opened.view
+    emb = resources.projection(*opened.key, cfg).embedding
+    item = query_value("item", int, 0)
+    event = st.session_state.get("nb_map")
+    points = getattr(getattr(event, "selection", None), "points", None) or []
+    clicked = [p.get("customdata") for p in points if p.get("customdata") is not None]
+    if clicked:
+        item = int(clicked[-1][0] if isinstance(clicked[-1], list | tuple) else clicked[-1])
+    item = min(max(item, 0), len(view.z) - 1)
+    share_state(item=item)
+    order, distance = nearest(view.z, item, k)
+    fig = plots.latent_scatter(emb, labels=view.labels, label_names=view.data.class_names,
+                               selected=[item], axis_titles=(f"{cfg.method} 1", f"{cfg.method} 2"))
+    fig = plots.add_points(fig, emb[order], name=f"{k} nearest in latent space", symbol="circle-open",
+                           color="#d62728", size=11, line_width=2)
+    st.plotly_chart(fig, on_select="rerun", selection_mode=("points",), key="nb_map", width="stretch")
+    st.caption("Click a point: its nearest neighbours *in latent space* (not on this map) are "
+               "ringed in red and shown below, nearest first.")
+    labels = view.labels
+    caption = (lambda i: f"#{i}") if labels is None else (
+        lambda i: f"#{i} · {view.data.label_name(int(labels[i]))}")
+    show_items(view.data, view.x[[item]].numpy(), [f"picked {caption(item)}"], key="nb_item", columns=6)
+    shown = order[:12]
+    show_items(view.data, view.x[shown].numpy(),
+               [f"{caption(i)} · d={d:.2f}" for i, d in zip(shown, distance)], key="nb_neighbours",
+               columns=6)
+    if len(order) > len(shown):
+        st.caption(f"Showing the nearest {len(shown)} of {len(order)}.")
+    if labels is not None:
+        agree = float(np.mean(labels[order] == labels[item]))
+        st.caption(f"{agree:.0%} of the {len(order)} neighbours share the picked item's label.")

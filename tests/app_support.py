@@ -1,0 +1,41 @@
+"""Driving pages through Streamlit's AppTest and reading what they drew."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import plotly.io
+from streamlit.testing.v1 import AppTest
+
+
+def page(script: str, **query: str) -> AppTest:
+    at = AppTest.from_string(script, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def figure(at: AppTest, index: int = 0):
+    return plotly.io.from_json(at.get("plotly_chart")[index].proto.spec)
+
+
+def n_points(trace) -> int:
+    """Plotly serializes numeric arrays as base64 typed arrays."""
+    x = trace.x
+    if isinstance(x, dict):
+        return len(np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]))
+    return 0 if x is None else len(x)
+
+
+def trace_names(at: AppTest) -> set[str]:
+    return {t.name for t in figure(at).data}
+
+
+def captions(at: AppTest) -> list[str]:
+    return [c for image in at.get("image") for c in image.captions]

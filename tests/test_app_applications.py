@@ -1,0 +1,70 @@
+"""The application pages (neighbours, denoising, arithmetic) through AppTest."""
+
+from __future__ import annotations
+
+from app_support import captions, figure, n_points, no_errors, page
+
+NEIGHBOURS = "from explorer.ui.neighbours_page import neighbours_page\nneighbours_page()\n"
+DENOISE = "from explorer.ui.denoise_page import denoise_page\ndenoise_page()\n"
+ARITHMETIC = "from explorer.ui.arithmetic_page import arithmetic_page\narithmetic_page()\n"
+
+
+def test_neighbours_page_scores_the_codes_and_rings_the_neighbours(env):
+    at = page(NEIGHBOURS, model="digits-vae-5d", k="7", item="12")
+    no_errors(at)
+    labels = [m.label for m in at.metric]
+    assert "7-NN accuracy, codes" in labels and "raw inputs" in labels
+    accuracy = float(at.metric[0].value.rstrip("%")) / 100
+    assert 0.1 < accuracy <= 1.0
+    ringed = [t for t in figure(at).data if t.name == "7 nearest in latent space"]
+    assert len(ringed) == 1 and n_points(ringed[0]) == 7
+    assert any(c.startswith("picked #12") for c in captions(at))
+    assert sum("d=" in c for c in captions(at)) == 7
+    confusion = figure(at, 1).data[0]
+    assert confusion.type == "heatmap" and confusion.z["shape"] == "10, 10"
+
+
+def test_neighbours_page_explains_k_larger_than_the_data(env):
+    at = page(NEIGHBOURS, model="digits-vae-2d")
+    at.sidebar.slider(key="nb_k").set_value(50).run()
+    no_errors(at)  # 50 < 1,437 training items: fine
+    assert at.metric[0].label == "50-NN accuracy, codes"
+
+
+def test_denoise_page_compares_with_filters(env):
+    at = page(DENOISE, model="digits-denoising-ae", noise="salt_pepper", level="0.2")
+    no_errors(at)
+    bars = figure(at).data[0]
+    assert list(bars.y)[:2] == ["noisy input", "autoencoder"]
+    assert any(name.startswith("median") for name in bars.y)
+    assert any("trained on gaussian noise" in c.value for c in at.caption)
+
+
+def test_denoise_page_needs_images(env, tmp_path, monkeypatch):
+    from explorer.cli import main as cli
+
+    runs = tmp_path / "runs"
+    assert cli(["train", "--data", "wine", "--model", "ae", "--latent-dim", "2", "--epochs", "1",
+                "--out", str(runs / "wine-ae"), "--quiet"]) == 0
+    monkeypatch.setenv("LATENT_EXPLORER_RUNS", str(runs))
+    at = page(DENOISE, model="wine-ae")
+    assert not at.exception and not at.error
+    assert "works on images" in at.info[0].value
+
+
+def test_arithmetic_page_decodes_the_analogy(env):
+    at = page(ARITHMETIC, model="digits-vae-2d")
+    no_errors(at)
+    shown = captions(at)
+    assert "A - B + C" in shown and any(c.startswith("mean A (1)") for c in shown)
+    assert any("calls the result" in c.value for c in at.caption)
+    at.selectbox(key="ar_A").set_value("class 1").run()
+    no_errors(at)
+    assert any("moved by mean(C) - mean(B)" in c for c in captions(at))
+
+
+def test_arithmetic_page_explains_an_empty_map_selection(env):
+    at = page(ARITHMETIC, model="digits-vae-2d")
+    at.selectbox(key="ar_B").set_value("selected on the map").run()
+    assert not at.exception
+    assert "Group B is empty" in at.error[0].value
