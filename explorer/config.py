@@ -76,7 +76,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class ProjectionConfig:
-    method: Literal["raw", "pca", "umap", "tsne"] = "pca"
+    method: Literal["raw", "pca", "umap", "tsne", "hammer"] = "pca"
     n_components: int = 2
     seed: int = 0
     n_neighbors: int = 15

@@ -65,11 +65,10 @@ def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "l
     raise ValueError(f"interpolation method must be 'linear' or 'spherical', got {method!r}")
 
 
-def prior_samples(n: int, latent_dim: int, temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
-    """Draws from N(0, temperature^2 I) with their own generator, so a seed reproduces them.
-    A model's own prior (uniform on the sphere for an S-VAE) is ``Autoencoder.sample_prior``."""
-    generator = torch.Generator().manual_seed(seed)
-    return temperature * torch.randn(n, latent_dim, generator=generator)
+def prior_samples(model: Autoencoder, n: int, temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
+    """``n`` draws from the model's prior (N(0, temperature^2 I), or uniform on the sphere for an
+    S-VAE, where temperature does not apply) with their own generator, so a seed reproduces them."""
+    return model.sample_prior(n, temperature, torch.Generator().manual_seed(seed))
 
 
 def traversal(z: torch.Tensor, dim: int, values: torch.Tensor) -> torch.Tensor:

@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_limits
 from explorer.config import ProjectionConfig
 from explorer.errors import ProjectionError
 from explorer.io import atomic_write_npz
+from explorer.sphere import hammer, inverse_hammer
 
 if TYPE_CHECKING:
     from openTSNE import TSNEEmbedding
@@ -229,6 +230,23 @@ class RawProjector(Projector):
 
     def _inverse(self, p: np.ndarray) -> np.ndarray:
         return p
+
+
+class HammerProjector(Projector):
+    """Codes on the unit sphere S^2 (a 3-D S-VAE) in Hammer's equal-area projection."""
+
+    inverse_is_exact = True
+    inverse_note = "Exact: the Hammer map is a one-to-one picture of the sphere's surface."
+    n_components = 2
+
+    def _fit(self, z: np.ndarray, on_progress: ProgressFn) -> np.ndarray:
+        return hammer(z)
+
+    def _transform(self, z: np.ndarray) -> np.ndarray:
+        return hammer(z)
+
+    def _inverse(self, p: np.ndarray) -> np.ndarray:
+        return inverse_hammer(p)
 
 
 class PCAProjector(Projector):
@@ -445,17 +463,24 @@ class KnnProjector(Projector):
         return self.backward_(p)
 
 
+CLOSED_FORM = ("raw", "hammer")  # maps that cost nothing: never cached, never queued
+
+
 def make_projector(cfg: ProjectionConfig) -> Projector:
     """The unfitted projector a config asks for."""
     if cfg.method == "raw":
         return RawProjector(cfg.n_components)
     if cfg.method == "pca":
         return PCAProjector(cfg.n_components, seed=cfg.seed)
+    if cfg.method == "hammer":
+        if cfg.n_components != 2:
+            raise ProjectionError("The Hammer map is 2-D; use the raw 3-D map to see the sphere itself.")
+        return HammerProjector()
     if cfg.method == "umap":
         return UMAPProjector(cfg.n_components, cfg.n_neighbors, cfg.min_dist, seed=cfg.seed)
     if cfg.method == "tsne":
         return TSNEProjector(cfg.n_components, cfg.perplexity, seed=cfg.seed)
-    raise ProjectionError(f"Unknown projection method {cfg.method!r}; use raw, pca, umap or tsne.")
+    raise ProjectionError(f"Unknown projection method {cfg.method!r}; use raw, pca, umap, tsne or hammer.")
 
 
 @dataclass(frozen=True, eq=False)
@@ -511,13 +536,13 @@ def project(
 
     With ``cache_dir`` the embedding is kept as ``<method>-<cache_key>.npz``; a hit skips
     the fit. After a hit PCA is restored exactly from the stored components, while UMAP
-    and t-SNE come back as a ``KnnProjector`` (kNN transform and inverse). Raw maps cost
+    and t-SNE come back as a ``KnnProjector`` (kNN transform and inverse). Raw and Hammer maps cost
     nothing and are never cached. ``on_progress(fraction, message)`` gets coarse progress.
     """
     start = time.perf_counter()
     report = on_progress or (lambda fraction, message: None)
     path = None
-    if cache_dir is not None and cfg.method != "raw":
+    if cache_dir is not None and cfg.method not in CLOSED_FORM:
         path = Path(cache_dir) / f"{cfg.method}-{cache_key(z, cfg)}.npz"
         arrays = _load_cached(path)
         if arrays is not None and "embedding" in arrays:

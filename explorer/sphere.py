@@ -26,3 +26,17 @@ def hammer(points: np.ndarray) -> np.ndarray:
     scale = np.sqrt(1.0 + np.cos(lat) * np.cos(lon / 2))
     return np.stack([2 * math.sqrt(2) * np.cos(lat) * np.sin(lon / 2) / scale,
                      math.sqrt(2) * np.sin(lat) / scale], axis=1)
+
+
+def inverse_hammer(points: np.ndarray) -> np.ndarray:
+    """Unit vectors for 2-D Hammer map positions (the inverse of ``hammer``). Positions outside
+    the map's ellipse are first pulled onto its edge, so every click names a point on the sphere."""
+    p = np.asarray(points, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] != 2:
+        raise ProjectionError(f"Hammer map positions must have shape (n, 2), got {p.shape}.")
+    radius = np.sqrt((p[:, 0] / (2 * math.sqrt(2))) ** 2 + (p[:, 1] / math.sqrt(2)) ** 2)
+    p = p / np.maximum(radius, 1.0)[:, None]
+    z = np.sqrt(np.clip(1.0 - (p[:, 0] / 4) ** 2 - (p[:, 1] / 2) ** 2, 0.0, None))
+    lon = 2 * np.arctan2(z * p[:, 0], 2 * (2 * z**2 - 1))
+    lat = np.arcsin(np.clip(z * p[:, 1], -1.0, 1.0))
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)

@@ -1,10 +1,12 @@
-"""Rebuild the shipped models in ``pretrained/`` from real MNIST.
+"""Rebuild the shipped models in ``pretrained/`` from real MNIST (and synthetic sines).
 
     python scripts/build_pretrained.py --data-root ../shared/data [--only NAME ...]
 
 Each model gets a checkpoint folder with a model card (``README.md``: data, epochs, test
-metrics as measured on the full MNIST test set) and, for the shipped 4,000-image test
-sample, its codes and 2-D projections, so the app opens on it without computing anything.
+metrics as measured on the full test set) and, for the data the app shows (the shipped
+4,000-image MNIST test sample, or the sines test split), its codes and 2-D projections, so
+the app opens on it without computing anything. Models are trained with early stopping on a
+validation split where the recipe says so; the best validation epoch's weights are kept.
 """
 
 from __future__ import annotations
@@ -35,6 +37,15 @@ class Recipe:
     model: ModelConfig
     train: TrainConfig
     summary: str
+    data: str = "mnist"  # "mnist" (shown through the shipped sample) or a built-in source
+
+
+DATA_LINES = {
+    "mnist": "MNIST 60,000 training images; metrics on the 10,000 test images",
+    "sines": "synthetic sines (4 frequencies, random phase and amplitude, noise), 3,200 training "
+             "and 800 test series",
+}
+EARLY_STOPPING = {"validation_fraction": 0.1, "early_stopping_patience": 5}
 
 
 MNIST_SHAPE = (1, 28, 28)
@@ -52,20 +63,41 @@ RECIPES = [
     Recipe("mnist-vae-20d", ModelConfig("vae", MNIST_SHAPE, 20, hidden=(400,)),
            TrainConfig(epochs=20, batch_size=128, lr=1e-3),
            "The pytorch/examples VAE, 784-400-20."),
+    Recipe("mnist-denoising-ae", ModelConfig("denoising_ae", MNIST_SHAPE, 32, hidden=(512, 256),
+                                             noise="gaussian", noise_level=0.4),
+           TrainConfig(epochs=30, batch_size=128, lr=1e-3, **EARLY_STOPPING),
+           "Denoising autoencoder: Gaussian noise (std 0.4) on the input, the clean image as target. "
+           "Open it on the Denoise page."),
+    Recipe("mnist-sparse-ae", ModelConfig("sparse_ae", MNIST_SHAPE, 64, hidden=(512,),
+                                          sparsity_target=0.05, sparsity_kl_weight=1.0),
+           TrainConfig(epochs=30, batch_size=128, lr=1e-3, **EARLY_STOPPING),
+           "Sparse autoencoder: 64 sigmoid code units pushed toward a mean activation of 0.05."),
+    Recipe("mnist-svae-3d", ModelConfig("svae", MNIST_SHAPE, 3, hidden=(512, 256), posterior="vmf"),
+           TrainConfig(epochs=40, batch_size=128, lr=1e-3, **EARLY_STOPPING),
+           "Hyperspherical VAE: von Mises-Fisher posterior and a uniform prior on the sphere S^2."),
+    Recipe("mnist-conv-vae-20d", ModelConfig("conv_vae", MNIST_SHAPE, 20, channels=(32, 64)),
+           TrainConfig(epochs=40, batch_size=128, lr=1e-3, **EARLY_STOPPING),
+           "Convolutional VAE with a 20-D code."),
+    Recipe("sines-lstm-ae", ModelConfig("lstm_ae", (64, 1), 8, hidden=(64,), likelihood="gaussian"),
+           TrainConfig(epochs=60, batch_size=64, lr=2e-3, **EARLY_STOPPING),
+           "LSTM sequence autoencoder on synthetic sines: codes separate frequencies.", data="sines"),
 ]
 
 
 def model_card(recipe: Recipe, metrics: dict, seconds: float, epochs: int) -> str:
+    stopping = (f" (early stopping on a {recipe.train.validation_fraction:.0%} validation split, "
+                f"patience {recipe.train.early_stopping_patience})"
+                if recipe.train.early_stopping_patience else "")
     rows = "\n".join(f"| {k} | {v:.3f} |" for k, v in metrics.items() if k != "n_test")
     return (
         f"# {recipe.name}\n\n{recipe.summary}\n\n"
         f"- model: `{recipe.model.name}`, hidden {list(recipe.model.hidden)}, "
         f"latent {recipe.model.latent_dim}, likelihood {recipe.model.likelihood}\n"
-        f"- data: MNIST 60,000 training images; metrics on the 10,000 test images\n"
-        f"- training: {epochs} epochs, batch {recipe.train.batch_size}, Adam lr {recipe.train.lr}, "
+        f"- data: {DATA_LINES[recipe.data]}\n"
+        f"- training: {epochs} epochs{stopping}, batch {recipe.train.batch_size}, Adam lr {recipe.train.lr}, "
         f"seed {recipe.train.seed}, {seconds:.0f} s on the CPU\n\n"
         f"| test metric | value |\n|---|---|\n{rows}\n\n"
-        "`recon_sse`: mean over test images of the summed squared error over 784 pixels in [0, 1]. "
+        "`recon_sse`: mean over test items of the summed squared error (784 pixels in [0, 1] for MNIST). "
         "`neg_elbo`: mean negative ELBO per image in nats (one posterior sample).\n"
     )
 
@@ -84,25 +116,30 @@ def main() -> None:
     for recipe in RECIPES:
         if args.only and recipe.name not in args.only:
             continue
+        if recipe.data == "mnist":
+            train_data, shown = full, sample
+        else:
+            train_data = shown = load_dataset(DataConfig(recipe.data))
         folder = PRETRAINED_DIR / recipe.name
         if args.projections_only:
             model = load_checkpoint(folder).model
             shutil.rmtree(folder / PROJECTIONS_DIR, ignore_errors=True)
-            write_precomputed(folder, model, sample, PROJECTIONS)
+            write_precomputed(folder, model, shown, PROJECTIONS)
             continue
         print(f"== {recipe.name}", flush=True)
         model = build_model(recipe.model)
-        history = fit(model, full, recipe.train,
+        history = fit(model, train_data, recipe.train,
                       on_epoch=lambda e, h: print(f"  epoch {e}: test {h.test['total'][-1]:.2f}",
                                                   flush=True))
-        metrics = evaluate(model, full)
+        metrics = evaluate(model, train_data)
         # The data config names the source without this machine's path to it.
-        save_checkpoint(folder, model, DataConfig("mnist"), recipe.train, metrics, history,
-                        extra={"display_data": "mnist_sample", "summary": recipe.summary})
+        display = "mnist_sample" if recipe.data == "mnist" else recipe.data
+        save_checkpoint(folder, model, DataConfig(recipe.data), recipe.train, metrics, history,
+                        extra={"display_data": display, "summary": recipe.summary})
         (folder / "README.md").write_text(model_card(recipe, metrics, history.seconds,
                                                       history.epochs_run))
         started = time.perf_counter()
-        write_precomputed(folder, model, sample, PROJECTIONS)
+        write_precomputed(folder, model, shown, PROJECTIONS)
         print(json.dumps({"name": recipe.name, **metrics,
                           "projection_seconds": round(time.perf_counter() - started, 1)}), flush=True)
 

@@ -41,6 +41,8 @@ def runs(tmp_path_factory) -> Path:
                 "--out", str(root / "digits-vae-5d"), "--quiet"]) == 0
     assert cli(["train", "--data", "digits", "--model", "denoising_ae", "--latent-dim", "8", "--epochs", "3",
                 "--out", str(root / "digits-denoising-ae"), "--quiet"]) == 0
+    assert cli(["train", "--data", "digits", "--model", "svae", "--latent-dim", "3", "--epochs", "3",
+                "--out", str(root / "digits-svae-3d"), "--quiet"]) == 0
     return root
 
 

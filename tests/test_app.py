@@ -52,6 +52,20 @@ def test_three_dimensional_map(env):
     assert any(t.type == "scatter3d" for t in figure(at).data)
 
 
+def test_sphere_model_offers_the_hammer_map_and_its_own_prior(env):
+    at = page(EXPLORE, model="digits-svae-3d", method="hammer", a="0", b="1")
+    no_errors(at)
+    assert at.sidebar.selectbox(key="method").value == "hammer"
+    data = [t for t in figure(at).data if t.name not in ("selected", "probe")]
+    assert data and all(t.type == "scattergl" for t in data)  # 2-D: click to decode works
+    assert at.sidebar.slider(key="temp").proto.disabled
+    assert any("uniform on the sphere" in m.value for m in at.sidebar.markdown)
+    assert any("uniform on the sphere" in c for c in captions(at))
+    assert at.radio(key="interp_method").value == "spherical"
+    at = page(EXPLORE, model="digits-vae-5d", method="hammer")
+    assert at.sidebar.selectbox(key="method").value == "pca"  # no sphere, no Hammer map
+
+
 def test_colour_by_reconstruction_error_and_dimension(env):
     at = page(EXPLORE, model="digits-ae-2d")
     for option in ("reconstruction error", "latent dim 2"):

@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from explorer.config import ProjectionConfig
 from explorer.errors import ProjectionError
 from explorer.projection import (
+    HammerProjector,
     KnnProjector,
     PCAProjector,
     Projection,
@@ -87,6 +88,23 @@ def test_raw_is_identity_with_exact_inverse() -> None:
     np.testing.assert_allclose(embedding, z, rtol=1e-6)
     np.testing.assert_allclose(projector.inverse_transform(embedding), z, rtol=1e-6)
     assert projector.inverse_is_exact
+
+
+def test_hammer_map_inverts_exactly_on_the_sphere_and_pulls_outside_clicks_onto_it() -> None:
+    z = np.random.default_rng(0).normal(size=(500, 3))
+    z /= np.linalg.norm(z, axis=1, keepdims=True)
+    projector = make_projector(ProjectionConfig(method="hammer"))
+    assert isinstance(projector, HammerProjector) and projector.inverse_is_exact
+    embedding = projector.fit_transform(z)
+    assert (embedding[:, 0] ** 2 / 8 + embedding[:, 1] ** 2 / 2 <= 1 + 1e-6).all()  # inside the ellipse
+    np.testing.assert_allclose(projector.inverse_transform(embedding), z, atol=1e-5)
+    far = projector.inverse_transform(np.array([[50.0, 0.0], [0.0, -9.0]]))
+    np.testing.assert_allclose(np.linalg.norm(far, axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(far, [[-1, 0, 0], [0, 0, -1]], atol=1e-6)  # the ellipse's edge
+    with pytest.raises(ProjectionError, match="Hammer map is 2-D"):
+        make_projector(ProjectionConfig(method="hammer", n_components=3))
+    with pytest.raises(ProjectionError, match="needs 3-D codes"):
+        projector.fit(np.zeros((4, 5)))
 
 
 def test_raw_rejects_a_latent_of_another_size() -> None:

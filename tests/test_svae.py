@@ -152,7 +152,8 @@ def test_prior_samples_are_uniform_on_the_sphere_for_vmf_and_unchanged_for_gauss
     assert torch.allclose(z.T @ z / N, torch.eye(4) / 4, atol=0.01)
     vae = build_model(model_config("vae", (1, 8, 8), 4))
     drawn = vae.sample_prior(7, 0.5, torch.Generator().manual_seed(3))
-    assert torch.equal(drawn, prior_samples(7, 4, 0.5, seed=3))
+    assert torch.equal(drawn, prior_samples(vae, 7, 0.5, seed=3))
+    assert torch.equal(drawn, 0.5 * torch.randn(7, 4, generator=torch.Generator().manual_seed(3)))
 
 
 def test_vmf_needs_a_variational_model_and_old_configs_stay_gaussian():

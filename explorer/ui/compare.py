@@ -90,7 +90,7 @@ def compare_page() -> None:
             proj = resources.projection(
                 str(entry.path), mtime, entry.display_data, ProjectionConfig(method=method)
             )
-            prior = latent.prior_samples(200, d, temperature, seed)
+            prior = latent.prior_samples(ckpt.model, 200, temperature, seed)
             fig = plots.latent_scatter(
                 proj.embedding,
                 labels=labels,

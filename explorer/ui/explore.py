@@ -18,7 +18,8 @@ from explorer.ui.map_events import map_events
 from explorer.ui.model_picker import open_model
 from explorer.ui.widgets import guarded, query_value, share_state, show_items, show_strip
 
-METHODS = {"raw": "Raw latent", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+METHODS = {"raw": "Raw latent", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE",
+           "hammer": "Hammer (sphere, equal-area)"}
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,9 @@ class Context:
         return f"#{i}" if labels is None else f"#{i} · {self.data.label_name(int(labels[i]))}"
 
 
-def projection_controls(latent_dim: int) -> ProjectionConfig:
-    methods = [m for m in METHODS if m != "raw" or latent_dim in (2, 3)]
+def projection_controls(latent_dim: int, spherical: bool) -> ProjectionConfig:
+    methods = [m for m in METHODS if (m != "raw" or latent_dim in (2, 3))
+               and (m != "hammer" or (spherical and latent_dim == 3))]
     default_method = "raw" if latent_dim in (2, 3) else "pca"
     wanted = query_value("method", str, default_method)
     method = st.sidebar.selectbox(
@@ -54,7 +56,7 @@ def projection_controls(latent_dim: int) -> ProjectionConfig:
         format_func=METHODS.get,
         key="method",
     )
-    dims_choices = [latent_dim] if method == "raw" else [2, 3]
+    dims_choices = {"raw": [latent_dim], "hammer": [2]}.get(method, [2, 3])
     n_components = st.sidebar.radio(
         "Map dimensions",
         dims_choices,
@@ -114,7 +116,7 @@ def explore_page() -> None:
     if opened is None:
         return
     entry, mtime, ckpt, view = opened.entry, opened.mtime, opened.ckpt, opened.view
-    cfg = projection_controls(ckpt.config.latent_dim)
+    cfg = projection_controls(ckpt.config.latent_dim, ckpt.config.posterior == "vmf")
     proj = compute_projection(entry, mtime, cfg)
     ctx = Context(entry, ckpt, view, proj)
     restore_picks(len(view.z))
@@ -180,10 +182,13 @@ def overlay_controls(ctx: Context) -> Overlays:
     if ctx.view.labels is None:
         options.remove("label")
     color_by = sidebar.selectbox("Colour points by", options, key="color")
-    sidebar.markdown("**Prior N(0, I)**")
+    spherical = ctx.model.cfg.posterior == "vmf"
+    sidebar.markdown("**Prior: uniform on the sphere**" if spherical else "**Prior N(0, I)**")
     n_prior = sidebar.slider("samples", 4, 400, query_value("n", int, 64), step=4, key="n_prior")
     temperature = sidebar.slider(
-        "temperature", 0.1, 2.0, query_value("temp", float, 1.0), step=0.1, key="temp"
+        "temperature", 0.1, 2.0, query_value("temp", float, 1.0), step=0.1, key="temp",
+        disabled=spherical, help="Spread of N(0, T² I). An S-VAE's uniform prior on the sphere has no scale."
+        if spherical else "Spread of N(0, T² I): below 1 samples stay nearer the centre.",
     )
     prior_seed = int(
         sidebar.number_input("sample seed", 0, 1_000_000, query_value("seed", int, 0), key="seed")
@@ -205,7 +210,7 @@ def overlay_controls(ctx: Context) -> Overlays:
 
 
 def prior_codes(ctx: Context, o: Overlays) -> torch.Tensor:
-    return latent.prior_samples(o.n_prior, ctx.model.latent_dim, o.temperature, o.prior_seed)
+    return latent.prior_samples(ctx.model, o.n_prior, o.temperature, o.prior_seed)
 
 
 def map_panel(ctx: Context, o: Overlays) -> None:
@@ -250,7 +255,7 @@ def map_panel(ctx: Context, o: Overlays) -> None:
             torch.from_numpy(ctx.view.z[a]),
             torch.from_numpy(ctx.view.z[b]),
             24,
-            st.session_state.get("interp_method", "linear"),
+            st.session_state.get("interp_method", default_path(ctx)),
         )
         fig = plots.add_path(fig, ctx.proj.projector.transform(path.numpy()), name="interpolation")
     if o.prior:
@@ -260,7 +265,7 @@ def map_panel(ctx: Context, o: Overlays) -> None:
         )
     if o.density:
         fig = plots.add_density(fig, emb, name="data density", color="#1f77b4")
-        prior_big = latent.prior_samples(2000, ctx.model.latent_dim, o.temperature, o.prior_seed).numpy()
+        prior_big = latent.prior_samples(ctx.model, 2000, o.temperature, o.prior_seed).numpy()
         fig = plots.add_density(
             fig, ctx.proj.projector.transform(prior_big), name="prior density", color="#d62728"
         )
@@ -458,8 +463,14 @@ def interpolation_panel(ctx: Context) -> None:
         )
         return
     share_state(a=a, b=b)
-    method = st.radio("path", ["linear", "spherical"], horizontal=True, key="interp_method")
+    # An S-VAE's decoder only saw codes on the sphere, which a straight line leaves.
+    paths = sorted(["linear", "spherical"], key=lambda p: p != default_path(ctx))
+    method = st.radio("path", paths, horizontal=True, key="interp_method")
     path_frames(ctx, a, b, method)
+
+
+def default_path(ctx: Context) -> str:
+    return "spherical" if ctx.model.cfg.posterior == "vmf" else "linear"
 
 
 def interpolation_gif(ctx: Context, a: int, b: int, method: str) -> bytes:
@@ -504,7 +515,8 @@ def prior_panel(ctx: Context, o: Overlays) -> None:
     png = show_strip(
         ctx.data,
         decoded,
-        f"{len(decoded)} samples from N(0, {o.temperature:g}² I), seed {o.prior_seed}",
+        (f"{len(decoded)} samples uniform on the sphere" if ctx.model.cfg.posterior == "vmf"
+         else f"{len(decoded)} samples from N(0, {o.temperature:g}² I)") + f", seed {o.prior_seed}",
         key="prior_strip",
         ncols=ncols,
     )
