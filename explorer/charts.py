@@ -93,3 +93,28 @@ def accuracy_vs_labels(rows: Sequence[tuple[int, str, float]]) -> go.Figure:
     fig.update_yaxes(title_text="test accuracy", tickformat=".0%")
     fig.update_layout(height=380, hovermode="x unified", **_LAYOUT)
     return fig
+
+
+def grouped_bars(values: Mapping[str, Mapping[str, float]], title: str = "") -> go.Figure:
+    """``values[series][category]`` as bars grouped by category, one colour per series (e.g.
+    one per model, one group per measure)."""
+    fig = go.Figure()
+    for series, by_category in values.items():
+        fig.add_trace(go.Bar(x=list(by_category), y=list(by_category.values()), name=series,
+                             text=[f"{v:.2f}" for v in by_category.values()], textposition="outside"))
+    fig.update_layout(barmode="group", title={"text": title}, height=360, yaxis_range=[0, 1.1],
+                      legend={"orientation": "h", "y": -0.15}, **_LAYOUT)
+    return fig
+
+
+def step_profiles(steps: Mapping[str, np.ndarray], title: str = "") -> go.Figure:
+    """Change between consecutive decoded frames along a path, one line per model: a flat line
+    is a smooth path, a spike a jump from one kind of item to another."""
+    fig = go.Figure()
+    for name, values in steps.items():
+        fig.add_trace(go.Scatter(x=np.arange(1, len(values) + 1), y=values, mode="lines+markers", name=name))
+    fig.update_xaxes(title_text="step along the path")
+    fig.update_yaxes(title_text="change between frames (L2)", rangemode="tozero")
+    fig.update_layout(title={"text": title}, height=360, hovermode="x unified",
+                      legend={"orientation": "h", "y": -0.2}, **_LAYOUT)
+    return fig

@@ -21,6 +21,7 @@ class RegularityReport:
     prior_in_holes: float  # share of prior samples far from every encoding (see prior_hole_share)
     path_jump: float  # largest over mean step between decoded frames on paths: 1 is even
     prior_valid: float | None = None  # share of decoded prior samples a classifier is sure of
+    midpoint_valid: float | None = None  # share of decoded path midpoints a classifier is sure of
 
     def as_rows(self) -> list[tuple[str, float, str]]:
         rows = [
@@ -31,6 +32,8 @@ class RegularityReport:
         ]
         if self.prior_valid is not None:
             rows.insert(2, ("prior samples judged valid", self.prior_valid, "higher is more complete"))
+        if self.midpoint_valid is not None:
+            rows.append(("path midpoints judged valid", self.midpoint_valid, "higher is more continuous"))
         return rows
 
 
@@ -71,27 +74,51 @@ def prior_hole_share(codes: np.ndarray, prior: np.ndarray, quantile: float = 0.9
     return float((distance > threshold).mean())
 
 
+def path_method(model: Autoencoder) -> str:
+    """Spherical paths for an S-VAE, whose decoder only saw codes on the sphere; else straight."""
+    return "spherical" if model.cfg.posterior == "vmf" else "linear"
+
+
+def path_steps(model: Autoencoder, z0: np.ndarray, z1: np.ndarray, steps: int = 16) -> np.ndarray:
+    """Distances between consecutive decoded frames along the path from ``z0`` to ``z1``."""
+    path = interpolate(torch.from_numpy(z0), torch.from_numpy(z1), steps, path_method(model))
+    frames = decode(model, path).flatten(1)
+    return (frames[1:] - frames[:-1]).norm(dim=1).numpy()
+
+
+def random_pairs(n_items: int, n_pairs: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.choice(n_items, 2, replace=False) for _ in range(n_pairs)])
+
+
 def path_jump(model: Autoencoder, codes: np.ndarray, n_paths: int = 20, steps: int = 16,
               seed: int = 0) -> float:
     """Mean over random pairs of encodings of the largest step between consecutive decoded
     frames divided by the mean step. A jump (a sudden change of digit) gives a large ratio."""
-    rng = np.random.default_rng(seed)
     ratios = []
-    for _ in range(n_paths):
-        a, b = rng.choice(len(codes), 2, replace=False)
-        path = interpolate(torch.from_numpy(codes[a]), torch.from_numpy(codes[b]), steps)
-        frames = decode(model, path).flatten(1)
-        step = (frames[1:] - frames[:-1]).norm(dim=1)
-        ratios.append((step.max() / step.mean().clamp_min(1e-12)).item())
+    for a, b in random_pairs(len(codes), n_paths, seed):
+        step = path_steps(model, codes[a], codes[b], steps)
+        ratios.append(step.max() / max(step.mean(), 1e-12))
     return float(np.mean(ratios))
+
+
+def midpoint_validity(model: Autoencoder, codes: np.ndarray, judge, n_paths: int = 500,
+                      seed: int = 0) -> float:
+    """Share of the midpoints of paths between random pairs of encodings whose decoding the
+    judge confidently calls some class: halfway between two digits should still be a digit."""
+    pairs = random_pairs(len(codes), n_paths, seed)
+    mids = [interpolate(torch.from_numpy(codes[a]), torch.from_numpy(codes[b]), 3, path_method(model))[1]
+            for a, b in pairs]
+    return judged_valid(judge, decode(model, torch.stack(mids)).numpy())
 
 
 def regularity_report(model: Autoencoder, mu: np.ndarray, logvar: np.ndarray | None,
                       n_prior: int = 2000, seed: int = 0, judge=None) -> RegularityReport:
-    """All measures at once; ``judge`` (from ``fit_judge``) adds the share of decoded prior
-    samples that look like a confident member of some class."""
+    """All measures at once; ``judge`` (from ``fit_judge``) adds the shares of decoded prior
+    samples and of decoded path midpoints that look like a confident member of some class."""
     mean_norm, variance = aggregate_posterior(mu, logvar)
     prior = model.sample_prior(n_prior, generator=torch.Generator().manual_seed(seed))
     valid = None if judge is None else judged_valid(judge, decode(model, prior).numpy())
+    midpoints = None if judge is None else midpoint_validity(model, mu, judge, seed=seed)
     return RegularityReport(mean_norm, variance, prior_hole_share(mu, prior.numpy()),
-                            path_jump(model, mu, seed=seed), valid)
+                            path_jump(model, mu, seed=seed), valid, midpoints)

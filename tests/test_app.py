@@ -145,9 +145,14 @@ def test_decode_grid(env):
 def test_compare_page_measures_both(env):
     at = page(COMPARE, left="digits-ae-2d", right="digits-vae-2d")
     no_errors(at)
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 4  # two maps, the measured shares, the path profile
     table = at.table[0].value
-    assert "prior samples in holes" in table["measure"].tolist()
+    measures = table["measure"].tolist()
+    assert {"prior samples in holes", "prior samples judged valid", "path midpoints judged valid"} <= set(measures)
+    shares = figure(at, 2)
+    assert [t.name for t in shares.data] == ["digits-ae-2d", "digits-vae-2d"]
+    steps = figure(at, 3)
+    assert all(n_points(t) == 23 for t in steps.data)  # 24 frames, 23 steps
 
 
 def test_unreadable_checkpoint_is_an_error_not_a_traceback(env, tmp_path, monkeypatch):

@@ -4,7 +4,13 @@ import torch
 
 from explorer.config import ModelConfig
 from explorer.models import build_model
-from explorer.regularity import aggregate_posterior, judged_valid, path_jump, prior_hole_share
+from explorer.regularity import (
+    aggregate_posterior,
+    judged_valid,
+    midpoint_validity,
+    path_jump,
+    prior_hole_share,
+)
 
 
 def test_aggregate_posterior_adds_posterior_variance():
@@ -41,6 +47,24 @@ def test_path_jump_is_one_for_a_linear_decoder():
     model.decoder.net = torch.nn.Sequential(torch.nn.Linear(2, 4))
     codes = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)
     assert path_jump(model, codes) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_midpoints_between_two_clusters_fall_in_the_gap():
+    model = build_model(ModelConfig("ae", (2,), 2, hidden=(8,), likelihood="gaussian"))
+    model.decoder.net = torch.nn.Identity()  # decoded item = code
+
+    class SureAwayFromTheGap:  # "a valid item" lies more than 2 from the gap at x = 0
+        def predict_proba(self, x):
+            sure = np.abs(x[:, 0]) > 2
+            return np.stack([np.where(sure, 1.0, 0.5), np.where(sure, 0.0, 0.5)], axis=1)
+
+    rng = np.random.default_rng(0)
+    side = rng.choice([-1.0, 1.0], 400)
+    codes = np.stack([side * 5 + rng.normal(0, 0.3, 400), rng.normal(0, 1, 400)], axis=1).astype(np.float32)
+    share = midpoint_validity(model, codes, SureAwayFromTheGap(), n_paths=2000, seed=1)
+    assert share == pytest.approx(0.5, abs=0.04)  # pairs from the same cluster, about half
+    one_side = codes[side > 0]
+    assert midpoint_validity(model, one_side, SureAwayFromTheGap(), n_paths=200) == 1.0
 
 
 def test_clustering_scores_find_separated_blobs():

@@ -34,6 +34,7 @@ class ModelSpec:
     # Trains the family instead of explorer.train.fit's gradient descent, with fit's signature
     # and callbacks, so the CLI, the app's training job and Stop work unchanged.
     trainer: Callable[..., Any] | None = None
+    lr: float = 1e-3  # the learning rate this family trains well with, the default everywhere
 
     def fits(self, kind: str) -> bool:
         """Whether this family can model items of ``kind`` (MLPs flatten anything)."""
@@ -115,8 +116,8 @@ MODELS: dict[str, ModelSpec] = {
                   _conv(True), needs_images=True, preset={"posterior": "vmf"}),
         ModelSpec("rbm", "Restricted Boltzmann machine baseline: codes are hidden-unit probabilities; "
                   "trained by scikit-learn's BernoulliRBM (persistent contrastive divergence, not "
-                  "backprop) on data in [0, 1]; it wants a learning rate near 0.05", False, RBM,
-                  preset={"hidden": (), "likelihood": "bernoulli"}, trainer=fit_rbm),
+                  "backprop) on data in [0, 1]", False, RBM,
+                  preset={"hidden": (), "likelihood": "bernoulli"}, trainer=fit_rbm, lr=0.05),
     )
 }
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from explorer import latent, plots
+from explorer import charts, latent, plots
 from explorer.catalog import ModelEntry, list_models
 from explorer.config import ProjectionConfig
-from explorer.regularity import regularity_report
+from explorer.regularity import path_steps, regularity_report
 from explorer.ui import resources
 from explorer.ui.model_picker import pick_model
 from explorer.ui.widgets import guarded, query_value, share_state, show_strip
@@ -130,8 +130,20 @@ def compare_page() -> None:
     }
     st.table(table)
     st.caption(
-        "Prior samples in holes: share of 2,000 draws from N(0, I) whose nearest test code is farther "
-        "than 99 % of test codes are from their own nearest neighbour. Largest / mean step: along "
+        "Prior samples in holes: share of 2,000 prior draws whose nearest test code is farther "
+        "than 99 % of test codes are from their own nearest neighbour. Judged valid: share that a "
+        "small classifier of real items assigns to one class with at least 90 % confidence (prior "
+        "samples; midpoints of 500 paths between random test codes). Largest / mean step: along "
         "20 random paths between test codes, the biggest change between consecutive decoded frames "
         "divided by the average change."
     )
+    shares = {"prior samples judged valid", "path midpoints judged valid", "prior samples in holes"}
+    plots_left, plots_right = st.columns(2)
+    plots_left.plotly_chart(
+        charts.grouped_bars({e.path.name: {r[0]: r[1] for r in model_rows if r[0] in shares}
+                             for e, model_rows in zip(chosen, rows)}, "completeness and continuity"),
+        key="cmp_shares", width="stretch")
+    plots_right.plotly_chart(
+        charts.step_profiles({e.path.name: path_steps(c.model, v.z[a], v.z[b], 24)
+                              for e, c, v in zip(chosen, ckpts, views)}, "the path A→B, frame by frame"),
+        key="cmp_steps", width="stretch")

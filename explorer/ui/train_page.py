@@ -88,7 +88,8 @@ def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
     cols = st.columns(4)
     epochs = int(cols[0].number_input("epochs", 1, 500, 20, key="train_epochs"))
     batch = int(cols[1].number_input("batch size", 8, 4096, 128, key="train_batch"))
-    lr = float(cols[2].number_input("learning rate", 1e-5, 1.0, 1e-3, format="%.4f", key="train_lr"))
+    lr = float(cols[2].number_input("learning rate", 1e-5, 1.0, MODELS[name].lr, format="%.4f",
+                                    key=f"train_lr_{name}"))
     beta = float(
         cols[3].number_input(
             "beta (KL weight)", 0.0, 100.0, float(preset.get("beta", 1.0)), key=f"train_beta_{name}",
