@@ -10,6 +10,7 @@ from explorer.ui.arithmetic_page import arithmetic_page
 from explorer.ui.compare import compare_page
 from explorer.ui.denoise_page import denoise_page
 from explorer.ui.explore import explore_page
+from explorer.ui.finetune_page import finetune_page
 from explorer.ui.neighbours_page import neighbours_page
 from explorer.ui.train_page import train_page
 
@@ -28,6 +29,7 @@ st.navigation(
             st.Page(denoise_page, title="Denoise", icon=":material/auto_fix_high:", url_path="denoise"),
             st.Page(arithmetic_page, title="Arithmetic", icon=":material/calculate:",
                     url_path="arithmetic"),
+            st.Page(finetune_page, title="Few labels", icon=":material/school:", url_path="labels"),
         ],
     }
 ).run()

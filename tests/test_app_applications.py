@@ -68,3 +68,21 @@ def test_arithmetic_page_explains_an_empty_map_selection(env):
     at.selectbox(key="ar_B").set_value("selected on the map").run()
     assert not at.exception
     assert "Group B is empty" in at.error[0].value
+
+
+FINETUNE = "from explorer.ui.finetune_page import finetune_page\nfinetune_page()\n"
+
+
+def test_few_labels_page_trains_three_classifiers_per_size(env):
+    at = page(FINETUNE, model="digits-vae-5d")
+    no_errors(at)
+    sizes = at.multiselect(key="ft_sizes")
+    assert sizes.options == ["10", "30", "100"]  # digits' smallest training class has < 300 items
+    sizes.set_value([10]).run()
+    at.button(key="ft_run").click().run()
+    no_errors(at)
+    table = at.dataframe[0].value
+    assert len(table) == 3 and set(table["labels per class"]) == {10}
+    assert all(0.0 < float(v.rstrip("%")) <= 100.0 for v in table["test accuracy"])
+    assert {t.name for t in figure(at).data} == {"frozen encoder + head", "fine-tuned encoder + head",
+                                                 "same network from scratch"}

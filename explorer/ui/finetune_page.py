@@ -1,0 +1,68 @@
+"""Pretraining then fine-tuning: with only a few labels per class, does the autoencoder's
+encoder help a classifier?"""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from explorer import charts
+from explorer.finetune import METHODS, FinetuneConfig, LabelEfficiencyRow, label_efficiency
+from explorer.ui.model_picker import open_model
+from explorer.ui.widgets import guarded
+
+METHOD_NAMES = {"frozen": "frozen encoder + head", "finetuned": "fine-tuned encoder + head",
+                "scratch": "same network from scratch"}
+SIZES = (10, 30, 100, 300, 1000)
+
+
+@guarded
+def finetune_page() -> None:
+    st.title("Pretraining, then fine-tuning")
+    st.markdown(
+        "Labels are expensive, unlabelled data cheap. The autoencoder learned its encoder from "
+        "images alone; here a small classifier (one hidden layer) learns from only *N labels per "
+        "class*, on top of the **frozen** encoder, with the encoder **fine-tuned**, and with the "
+        "same network trained **from scratch**. Where the pretrained curves sit above the "
+        "scratch curve, the code has learned something about the classes without any labels."
+    )
+    opened = open_model()
+    if opened is None:
+        return
+    data = opened.view.data
+    if data.y_train is None:
+        st.info("This model's data has no labels; pick a model of labelled data.")
+        return
+    smallest_class = int(torch.bincount(data.y_train).min())
+    sizes = [n for n in SIZES if n <= smallest_class]
+    chosen = st.multiselect("labels per class", sizes, default=sizes[:3], key="ft_sizes",
+                            help=f"The smallest class has {smallest_class:,} training items.")
+    cfg = FinetuneConfig(seed=int(st.number_input("seed", 0, 10_000, 0, key="ft_seed")))
+    st.caption(f"Labels drawn from the {len(data.x_train):,} training items of {data.name}, accuracy on "
+               f"its {len(data.x_test):,} test items. Each classifier trains for at least "
+               f"{cfg.min_steps} steps.")
+    key = ("finetune", *opened.key, tuple(sorted(chosen)), cfg)
+    if st.button("Train the classifiers", type="primary", disabled=not chosen, key="ft_run"):
+        bar = st.progress(0.0, text="starting…")
+        rows = label_efficiency(opened.ckpt.model, data, chosen, cfg,
+                                on_progress=lambda done, total, msg: bar.progress(done / total, text=msg))
+        bar.empty()
+        st.session_state["ft_result"] = (key, rows)
+    stored = st.session_state.get("ft_result")
+    if stored is None or stored[0] != key:
+        st.info(f"{len(chosen) * len(METHODS)} small classifiers to train; press the button.")
+        return
+    show(stored[1])
+
+
+def show(rows: list[LabelEfficiencyRow]) -> None:
+    left, right = st.columns([3, 2], gap="medium")
+    left.plotly_chart(charts.accuracy_vs_labels([(r.labels_per_class, METHOD_NAMES[r.method], r.accuracy)
+                                                 for r in rows]), key="ft_curve", width="stretch")
+    right.dataframe(
+        {"labels per class": [r.labels_per_class for r in rows],
+         "method": [METHOD_NAMES[r.method] for r in rows],
+         "test accuracy": [f"{r.accuracy:.1%}" for r in rows],
+         "steps": [r.steps for r in rows],
+         "seconds": [round(r.seconds, 1) for r in rows]},
+        hide_index=True, width="stretch")
