@@ -67,3 +67,22 @@ def denoise(model: Autoencoder, clean: torch.Tensor, noise: NoiseKind, level: fl
     scores = {"noisy input": noisy_np, "autoencoder": denoised, **filtered}
     return DenoiseResult(np.clip(noisy_np, 0, 1), denoised, filtered,
                          {name: float(psnr(clean_np, out).mean()) for name, out in scores.items()})
+
+
+def square_mask(shape: tuple[int, ...], top: int, left: int, side: int) -> torch.Tensor:
+    """1 inside the square (rows top..top+side, columns left..left+side) of an image (C, H, W)."""
+    _, h, w = shape
+    if side < 1 or not (0 <= top <= h - side and 0 <= left <= w - side):
+        raise ValueError(f"a {side}x{side} square at ({top}, {left}) does not fit a {h}x{w} image")
+    mask = torch.zeros(shape)
+    mask[:, top:top + side, left:left + side] = 1.0
+    return mask
+
+
+def inpaint(model: Autoencoder, image: torch.Tensor, mask: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """The image with the masked region blanked, and with it filled in by the model: the
+    reconstruction of the blanked image inside the mask, the known pixels outside it."""
+    masked = image * (1 - mask)
+    reconstruction = decode(model, encode_all(model, masked[None]))[0]
+    filled = masked + reconstruction * mask
+    return masked.numpy(), filled.numpy()

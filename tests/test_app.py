@@ -148,7 +148,8 @@ def test_compare_page_measures_both(env):
     assert len(at.get("plotly_chart")) == 4  # two maps, the measured shares, the path profile
     table = at.table[0].value
     measures = table["measure"].tolist()
-    assert {"prior samples in holes", "prior samples judged valid", "path midpoints judged valid"} <= set(measures)
+    assert {"prior samples in holes", "prior samples judged valid",
+            "path midpoints judged valid"} <= set(measures)
     shares = figure(at, 2)
     assert [t.name for t in shares.data] == ["digits-ae-2d", "digits-vae-2d"]
     steps = figure(at, 3)

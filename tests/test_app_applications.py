@@ -38,6 +38,10 @@ def test_denoise_page_compares_with_filters(env):
     assert list(bars.y)[:2] == ["noisy input", "autoencoder"]
     assert any(name.startswith("median") for name in bars.y)
     assert any("trained on gaussian noise" in c.value for c in at.caption)
+    assert {"original", "masked", "filled by the model"} <= set(captions(at))
+    at.slider(key="ip_side").set_value(8).run()  # the whole 8x8 image
+    no_errors(at)
+    assert "top: 0 (the square spans the image)" in [c.value for c in at.caption]
 
 
 def test_denoise_page_needs_images(env, tmp_path, monkeypatch):

@@ -126,3 +126,24 @@ def test_a_denoising_autoencoder_beats_its_noisy_input_and_a_plain_one(digits):
     again = denoise(denoiser, clean, "gaussian", 0.3, seed=1)
     np.testing.assert_array_equal(again.noisy, result.noisy)  # the seed fixes the noise
     assert torch.is_tensor(clean) and result.denoised.shape == tuple(clean.shape)
+
+
+def test_inpainting_keeps_known_pixels_and_fills_the_square(digits):
+    from explorer.denoise import inpaint, square_mask
+
+    cfg = model_config("masked_ae", digits.item_shape, 16, channels=(16, 32), noise_level=0.5)
+    model = build_model(cfg)
+    fit(model, digits, TrainConfig(epochs=40, batch_size=64, lr=2e-3))
+    model.eval()
+    errors_filled, errors_blank = [], []
+    for image in digits.x_test[:50]:
+        mask = square_mask(tuple(image.shape), 2, 2, 4)
+        masked, filled = inpaint(model, image, mask)
+        outside = (1 - mask).bool().numpy()
+        np.testing.assert_array_equal(filled[outside], image.numpy()[outside])
+        inside = mask.bool().numpy()
+        errors_filled.append(((filled - image.numpy())[inside] ** 2).sum())
+        errors_blank.append(((masked - image.numpy())[inside] ** 2).sum())
+    assert np.mean(errors_filled) < 0.5 * np.mean(errors_blank)  # far better than leaving it blank
+    with pytest.raises(ValueError, match="does not fit"):
+        square_mask((1, 8, 8), 6, 0, 4)

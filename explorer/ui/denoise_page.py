@@ -1,4 +1,5 @@
-"""Denoising: noisy, denoised and clean side by side, against classic filters."""
+"""Denoising (noisy, denoised and clean side by side, against classic filters) and
+inpainting (mask a square, let the model fill it)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import numpy as np
 import streamlit as st
 
 from explorer import charts
-from explorer.denoise import DenoiseResult, denoise
+from explorer.denoise import DenoiseResult, denoise, inpaint, square_mask
 from explorer.ui import resources
 from explorer.ui.model_picker import open_model
-from explorer.ui.widgets import guarded, query_value, share_state, show_strip
+from explorer.ui.widgets import guarded, query_value, share_state, show_items, show_strip
 
 NOISES = {"gaussian": "Gaussian (std)", "masking": "masking (share zeroed)",
           "salt_pepper": "salt and pepper (share hit)", "patch": "patch (side / image side)"}
@@ -24,7 +25,7 @@ def result_for(path: str, mtime: float, display: str, noise: str, level: float, 
 
 @guarded
 def denoise_page() -> None:
-    st.title("Denoising")
+    st.title("Denoise and inpaint")
     opened = open_model(default="mnist-denoising-ae", images_only=True)
     if opened is None:
         return
@@ -56,3 +57,32 @@ def denoise_page() -> None:
                 *((name, images[:shown]) for name, images in result.filtered.items())]
         show_strip(opened.view.data, np.concatenate([images for _, images in rows]),
                    "rows: " + ", ".join(name for name, _ in rows), key="dn_strip", ncols=shown)
+    inpaint_panel(opened)
+
+
+def position(col, label: str, largest: int, key: str) -> int:
+    """A slider from 0 to ``largest``; none when the square already spans the image."""
+    if largest == 0:
+        col.caption(f"{label}: 0 (the square spans the image)")
+        return 0
+    return int(col.slider(label, 0, largest, largest // 2, key=key))
+
+
+def inpaint_panel(opened) -> None:
+    st.subheader("Inpainting: mask a square, let the model fill it")
+    view = opened.view
+    _, height, width = view.data.item_shape
+    cols = st.columns(4)
+    index = int(cols[0].number_input("image", 0, len(view.z) - 1, query_value("item", int, 0), key="ip_item"))
+    side = int(cols[1].slider("square side", 1, min(height, width), max(1, min(height, width) * 2 // 5),
+                              key="ip_side"))
+    top = position(cols[2], "top", height - side, "ip_top")
+    left = position(cols[3], "left", width - side, "ip_left")
+    share_state(item=index)
+    image = view.x[index]
+    masked, filled = inpaint(opened.ckpt.model, image, square_mask(tuple(image.shape), top, left, side))
+    show_items(view.data, np.stack([image.numpy(), masked, filled]),
+               ["original", "masked", "filled by the model"], key="ip_items", columns=6)
+    if opened.ckpt.config.noise != "patch":
+        st.caption("Models trained to fill patches (family masked_ae) do this best; others were never "
+                   "asked to and often draw a blur or a different digit into the hole.")

@@ -284,13 +284,14 @@ def map_panel(ctx: Context, o: Overlays) -> None:
         selection_mode=("points",),
         key="map",
         width="stretch",
-        config={"displaylogo": False},
+        config={"displaylogo": False, "scrollZoom": True},
     )
     map_events(ctx.data, [ctx.label(i) for i in range(len(emb))], target="map", key="map_events",
                on_pick=pick_item)
     handle_selection(event)
     st.caption(
-        "Click a point to inspect it; click empty space to decode there. Double-click resets the zoom."
+        "Click a point to inspect it; click empty space to decode there. Scroll to zoom, "
+        "double-click to reset."
         if emb.shape[1] == 2
         else "Click a point to inspect it; drag to rotate, scroll to zoom. Decoding empty space "
         "needs a 2-D map."
