@@ -74,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--latent-dim", type=_positive_int, default=2)
     train.add_argument("--epochs", type=_positive_int, default=30)
     train.add_argument("--batch-size", type=_positive_int, default=128)
-    train.add_argument("--lr", type=_positive_float, default=1e-3)
+    train.add_argument("--lr", type=_positive_float, default=None,
+                       help="default: the model family's own (1e-3; 0.05 for the RBM)")
     train.add_argument("--weight-decay", type=float, default=0.0)
     train.add_argument("--beta", type=float, default=None)
     train.add_argument("--hidden", type=_sizes, default=None, help="MLP widths, e.g. 512,256")
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     project = command("project", "encode a split and project the codes to 2-D or 3-D")
     project.add_argument("checkpoint")
-    project.add_argument("--method", choices=("raw", "pca", "umap", "tsne"), default="pca")
+    project.add_argument("--method", choices=("raw", "pca", "umap", "tsne", "hammer"), default="pca")
     project.add_argument("--n-components", type=int, choices=(2, 3), default=2)
     project.add_argument("--seed", type=int, default=0)
     project.add_argument("--n-neighbors", type=_positive_int, default=15)
@@ -134,6 +135,31 @@ def build_parser() -> argparse.ArgumentParser:
     project.add_argument("--split", choices=("test", "train"), default="test")
     project.add_argument("--out", required=True)
     _data_root(project)
+
+    anomaly = command("anomaly", "one-class anomaly detection: train on the normal class(es), "
+                      "score the whole test split, compare the AUROC with a PCA baseline")
+    anomaly.add_argument("--data", default=None,
+                         help="a built-in source or a file (default: the checkpoint's data, else digits)")
+    normal = anomaly.add_mutually_exclusive_group(required=True)
+    normal.add_argument("--normal", nargs="+", metavar="CLASS",
+                        help="the normal class(es), by name (e.g. 0 for MNIST's zeros)")
+    normal.add_argument("--all-classes", action="store_true",
+                        help="each class normal in turn; prints the per-class table with the mean")
+    anomaly.add_argument("--model", default=None, help="default: the anomaly recipe's (vae)")
+    anomaly.add_argument("--latent-dim", type=_positive_int, default=None,
+                         help="default: the recipe's (30); the PCA baseline gets as many components")
+    anomaly.add_argument("--epochs", type=_positive_int, default=None,
+                         help="default: enough for the recipe's number of updates (30 on an MNIST class)")
+    anomaly.add_argument("--score", choices=("reconstruction", "neg_elbo"), default=None,
+                         help="reconstruction error (default) or the negative ELBO (VAEs)")
+    anomaly.add_argument("--target-fpr", type=float, default=0.05,
+                         help="report precision/recall/F1 at the threshold with this false-positive rate")
+    anomaly.add_argument("--checkpoint", default=None,
+                         help="a saved model trained on the normal class: score only, no training")
+    anomaly.add_argument("--seed", type=int, default=0)
+    anomaly.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
+    anomaly.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    _data_root(anomaly)
     return parser
 
 
@@ -230,7 +256,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         contractive_weight=args.contractive_weight,
     )
     train_cfg = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr or MODELS[args.model].lr,
+        weight_decay=args.weight_decay,
         seed=args.seed, device=args.device, grad_clip=args.grad_clip,
         validation_fraction=args.validation_fraction, early_stopping_patience=args.patience,
     )
@@ -385,6 +412,68 @@ def cmd_knn(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+def cmd_anomaly(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]]:
+    from dataclasses import replace
+
+    from explorer import anomaly as an
+    from explorer.checkpoint import load_checkpoint
+    from explorer.config import DataConfig
+    from explorer.data import load_dataset
+    from explorer.device import resolve_device
+
+    if not 0.0 <= args.target_fpr <= 1.0:
+        raise UsageError(f"--target-fpr must be between 0 and 1, got {args.target_fpr}")
+    resolve_device(args.device)
+    ckpt = load_checkpoint(args.checkpoint) if args.checkpoint else None
+    if ckpt is not None and args.all_classes:
+        raise UsageError("--checkpoint scores one model trained on one normal class; give --normal, "
+                         "not --all-classes")
+    if args.data is None and ckpt is not None:
+        data_cfg = ckpt.data if args.data_root is None else replace(ckpt.data, root=args.data_root)
+    else:
+        data_cfg = DataConfig(name=args.data or "digits", root=args.data_root, seed=args.seed)
+        if Path(data_cfg.name).is_file() or data_cfg.name.lower().endswith(UPLOAD_SUFFIXES):
+            data_cfg = DataConfig(name="upload", path=str(Path(data_cfg.name).resolve()), seed=args.seed)
+    data = load_dataset(data_cfg)
+    cfg = an.recipe(model=args.model, latent_dim=args.latent_dim, epochs=args.epochs, score=args.score,
+                    seed=args.seed, device=args.device)
+    if args.all_classes:
+        return _anomaly_table(args, data, cfg)
+    if ckpt is not None:
+        split = an.one_class_split(data, args.normal)
+        model = ckpt.model.to(resolve_device(args.device))
+        result = an.score_one_class(model, split, cfg.score, cfg.n_samples, cfg.seed)
+    else:
+        split = an.one_class_split(data, args.normal)
+        cfg = an.resolve_epochs(cfg, len(split.train.x_train))
+        progress = _Progress(cfg.epochs, quiet=args.quiet)
+        try:
+            model, result = an.run_one_class(data, args.normal, cfg, on_step=progress.step)
+        finally:
+            progress.close()
+    threshold = an.threshold_for_fpr(result.scores, result.is_anomaly, args.target_fpr)
+    report = an.at_threshold(result.scores, result.is_anomaly, threshold)
+    return {**result.summary(), "checkpoint": args.checkpoint, "target_fpr": args.target_fpr,
+            "threshold": report.threshold, "precision": report.precision, "recall": report.recall,
+            "f1": report.f1, "false_positive_rate": report.false_positive_rate,
+            **an.reference_auroc(result.data_name, result.normal)}
+
+
+def _anomaly_table(args: argparse.Namespace, data, cfg) -> list[dict[str, Any]] | str:
+    """Every class normal in turn: a list of rows for --json, an aligned table otherwise."""
+    from explorer import anomaly as an
+
+    def on_class(i: int, n: int, r: an.OneClassResult) -> None:
+        if not args.quiet:
+            print(f"[{i}/{n}] normal {', '.join(r.normal_names)}: AUROC {100 * r.auroc:.1f}, "
+                  f"PCA {100 * r.pca_auroc:.1f} ({r.seconds:.0f} s)", file=sys.stderr, flush=True)
+
+    rows = an.comparison_table(an.run_all_classes(data, cfg, on_class=on_class))
+    if args.json:
+        return rows
+    return an.format_comparison_table(rows, f"{an.describe(cfg)}; AUROC in %")
+
+
 COMMANDS = {
     "devices": cmd_devices,
     "models": cmd_models,
@@ -394,4 +483,5 @@ COMMANDS = {
     "encode": cmd_encode,
     "project": cmd_project,
     "knn": cmd_knn,
+    "anomaly": cmd_anomaly,
 }

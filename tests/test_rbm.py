@@ -114,3 +114,15 @@ def test_options_an_rbm_does_not_have_are_refused(digits):
         build_model(model_config("rbm", (4,), 2, likelihood="gaussian"))
     with pytest.raises(ModelConfigError, match="one hidden layer"):
         build_model(model_config("rbm", (4,), 2, hidden=(16,)))
+
+
+def test_cli_trains_the_rbm_at_its_own_learning_rate(tmp_path):
+    from explorer.cli import main as cli
+
+    out = tmp_path / "rbm"
+    assert cli(["train", "--data", "digits", "--model", "rbm", "--latent-dim", "16", "--epochs", "1",
+                "--out", str(out), "--quiet"]) == 0
+    assert load_checkpoint(out).train.lr == 0.05  # not the gradient families' 1e-3
+    assert cli(["train", "--data", "digits", "--model", "rbm", "--latent-dim", "16", "--epochs", "1",
+                "--lr", "0.01", "--out", str(out), "--quiet"]) == 0
+    assert load_checkpoint(out).train.lr == 0.01
