@@ -136,6 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
     project.add_argument("--out", required=True)
     _data_root(project)
 
+    finetune = command("finetune", "label efficiency: a classifier on the frozen encoder, on the "
+                       "fine-tuned encoder and from scratch, with N labels per class")
+    finetune.add_argument("checkpoint")
+    finetune.add_argument("--labels", type=_sizes, default=(10, 100, 1000),
+                          help="labels per class, e.g. 10,100,1000")
+    finetune.add_argument("--methods", default="frozen,finetuned,scratch")
+    finetune.add_argument("--min-steps", type=_positive_int, default=300,
+                          help="each classifier trains for at least this many steps")
+    finetune.add_argument("--seed", type=int, default=0)
+    _data_root(finetune)
+
     anomaly = command("anomaly", "one-class anomaly detection: train on the normal class(es), "
                       "score the whole test split, compare the AUROC with a PCA baseline")
     anomaly.add_argument("--data", default=None,
@@ -383,33 +394,42 @@ def cmd_project(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_knn(args: argparse.Namespace) -> dict[str, Any]:
-    from sklearn.decomposition import PCA
-
     from explorer.config import ProjectionConfig
     from explorer.latent import encode_all
-    from explorer.metrics import clustering_scores, knn_accuracy, projection_trustworthiness
+    from explorer.metrics import projection_trustworthiness
+    from explorer.neighbours import check_labelled, neighbour_report
     from explorer.projection import project
 
     ckpt, data = _load(args)
-    if data.y_train is None or data.y_test is None:
-        raise UsageError(f"{data.name} has no labels; kNN accuracy and ARI/NMI need labelled data.")
-    y_train, y_test = data.y_train.numpy(), data.y_test.numpy()
+    y_train = None if data.y_train is None else data.y_train.numpy()
+    y_test = None if data.y_test is None else data.y_test.numpy()
+    check_labelled(y_train, y_test, args.k)
     z_train = encode_all(ckpt.model, data.x_train).numpy()
     z_test = encode_all(ckpt.model, data.x_test).numpy()
+    inputs = {"x_train": data.x_train.numpy(), "x_test": data.x_test.numpy()} if args.baselines else {}
+    report = neighbour_report(z_train, y_train, z_test, y_test, args.k, **inputs).as_dict()
+    if not args.baselines:
+        report = {k: v for k, v in report.items() if k not in ("knn_accuracy_raw", "knn_accuracy_pca")}
     print(f"projecting {len(z_test)} test codes with {args.method} for trustworthiness...", file=sys.stderr)
     embedding = project(z_test, ProjectionConfig(method=args.method)).embedding
-    report = {"checkpoint": args.checkpoint, "latent_dim": int(z_test.shape[1]), "k": args.k,
-              "knn_accuracy": knn_accuracy(z_train, y_train, z_test, y_test, args.k),
-              **clustering_scores(z_test, y_test),
-              "trustworthiness": projection_trustworthiness(z_test, embedding, k=5),
-              "trustworthiness_method": args.method}
-    if args.baselines:
-        x_train, x_test = data.x_train.flatten(1).numpy(), data.x_test.flatten(1).numpy()
-        pca = PCA(z_test.shape[1], random_state=0).fit(x_train)
-        report["knn_accuracy_raw"] = knn_accuracy(x_train, y_train, x_test, y_test, args.k)
-        report["knn_accuracy_pca"] = knn_accuracy(pca.transform(x_train), y_train, pca.transform(x_test),
-                                                  y_test, args.k)
-    return report
+    return {"checkpoint": args.checkpoint, "latent_dim": int(z_test.shape[1]), **report,
+            "trustworthiness": projection_trustworthiness(z_test, embedding, k=5),
+            "trustworthiness_method": args.method}
+
+
+def cmd_finetune(args: argparse.Namespace) -> dict[str, Any]:
+    from explorer.finetune import FinetuneConfig, label_efficiency_report
+
+    ckpt, data = _load(args)
+
+    def progress(done: int, total: int, message: str) -> None:
+        print(f"[{done}/{total}] {message}", file=sys.stderr)
+
+    report = label_efficiency_report(ckpt.model, data, args.labels,
+                                     FinetuneConfig(min_steps=args.min_steps, seed=args.seed),
+                                     methods=tuple(m.strip() for m in args.methods.split(",")),
+                                     on_progress=progress)
+    return report if args.json else report["table"]
 
 
 def cmd_anomaly(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]]:
@@ -483,5 +503,6 @@ COMMANDS = {
     "encode": cmd_encode,
     "project": cmd_project,
     "knn": cmd_knn,
+    "finetune": cmd_finetune,
     "anomaly": cmd_anomaly,
 }

@@ -3,7 +3,7 @@ codes classify by their neighbours, and how well they cluster by class."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,12 +23,10 @@ class NeighbourReport:
     clustering: dict[str, float]
     knn_accuracy_raw: float | None = None
     knn_accuracy_pca: float | None = None
-    extra: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, float | int | None]:
         return {"k": self.k, "knn_accuracy": self.knn_accuracy, **self.clustering,
-                "knn_accuracy_raw": self.knn_accuracy_raw, "knn_accuracy_pca": self.knn_accuracy_pca,
-                **self.extra}
+                "knn_accuracy_raw": self.knn_accuracy_raw, "knn_accuracy_pca": self.knn_accuracy_pca}
 
 
 def check_labelled(y_train: np.ndarray | None, y_test: np.ndarray | None, k: int) -> None:

@@ -106,6 +106,22 @@ def test_knn_reports_neighbours_clusters_and_trust(trained, capfd):
     assert report["trustworthiness"] == pytest.approx(1.0)  # a raw 2-D code projected by PCA: a rotation
 
 
+def test_finetune_compares_frozen_finetuned_and_scratch(trained, capfd):
+    code, out, err = run_cli(capfd, "finetune", str(trained), "--labels", "3,6", "--min-steps", "20",
+                             "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    rows = [(r["labels_per_class"], r["method"]) for r in report["rows"]]
+    assert sorted(rows) == sorted((n, m) for n in (3, 6) for m in ("frozen", "finetuned", "scratch"))
+    assert all(0.0 < r["accuracy"] <= 1.0 for r in report["rows"])
+    assert "[6/6]" in err  # progress on stderr, never in the JSON
+    code, out, _ = run_cli(capfd, "finetune", str(trained), "--labels", "3", "--methods", "frozen",
+                           "--min-steps", "10")
+    assert code == 0 and "frozen" in out and "{" not in out  # a table, not a dict
+    code, _, err = run_cli(capfd, "finetune", str(trained), "--labels", "500")
+    assert code == 2 and "labels per class" in err
+
+
 def test_knn_needs_labels(tmp_path, capfd):
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "unlabelled.npz", x=rng.normal(size=(60, 5)).astype(np.float32))
