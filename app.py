@@ -6,6 +6,7 @@ import streamlit as st
 from explorer.catalog import user_cache
 from explorer.projection import configure_numba_cache
 
+from explorer.ui.anomaly_page import anomaly_page
 from explorer.ui.arithmetic_page import arithmetic_page
 from explorer.ui.compare import compare_page
 from explorer.ui.denoise_page import denoise_page
@@ -25,6 +26,7 @@ st.navigation(
             st.Page(train_page, title="Train", icon=":material/model_training:", url_path="train"),
         ],
         "What it is for": [
+            st.Page(anomaly_page, title="Anomalies", icon=":material/report:", url_path="anomalies"),
             st.Page(neighbours_page, title="Neighbours", icon=":material/hub:", url_path="neighbours"),
             st.Page(denoise_page, title="Denoise", icon=":material/auto_fix_high:", url_path="denoise"),
             st.Page(arithmetic_page, title="Arithmetic", icon=":material/calculate:",

@@ -90,3 +90,36 @@ def test_few_labels_page_trains_three_classifiers_per_size(env):
     assert all(0.0 < float(v.rstrip("%")) <= 100.0 for v in table["test accuracy"])
     assert {t.name for t in figure(at).data} == {"frozen encoder + head", "fine-tuned encoder + head",
                                                  "same network from scratch"}
+
+
+ANOMALY = "from explorer.ui.anomaly_page import anomaly_page\nanomaly_page()\n"
+
+
+def test_anomaly_page_trains_on_the_normal_class_and_scores(env):
+    at = page(ANOMALY)
+    no_errors(at)
+    at.selectbox(key="an_data").set_value("digits").run()
+    at.multiselect(key="an_normal").set_value(["3"]).run()
+    at.selectbox(key="an_model").set_value("ae").run()
+    at.number_input(key="an_latent").set_value(8).run()
+    at.button(key="an_run").click().run()
+    no_errors(at)
+    ours, pca = at.metric[0], at.metric[1]
+    assert float(ours.value.rstrip("%")) > 70 and pca.label.startswith("AUROC, PCA-8")
+    hist, roc = figure(at, 0), figure(at, 1)
+    assert {t.type for t in hist.data} == {"histogram"}
+    assert any(t.name.startswith("autoencoder (AUROC") for t in roc.data)
+    before = [c.value for c in at.caption if c.value.startswith("Flagged")]
+    slider = at.slider(key="an_threshold")
+    slider.set_value(slider.max).run()
+    after = [c.value for c in at.caption if c.value.startswith("Flagged")]
+    assert before != after
+    assert any("most anomalous" in c for c in captions(at))
+
+
+def test_anomaly_page_explains_a_single_class(env):
+    at = page(ANOMALY)
+    at.selectbox(key="an_data").set_value("digits").run()
+    at.multiselect(key="an_normal").set_value([str(c) for c in range(10)]).run()
+    assert not at.exception
+    assert "anomal" in at.error[0].value

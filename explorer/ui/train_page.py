@@ -24,12 +24,14 @@ UPLOAD = "upload a file…"
 UPLOAD_TYPES = ["npz", "npy", "csv", "zip", "png", "jpg", "jpeg", "bmp", "gif", "webp"]
 
 
-def data_controls() -> tuple[Dataset, DataConfig] | None:
+def data_controls(prefix: str = "train", default: str | None = None) -> tuple[Dataset, DataConfig] | None:
+    """Pick a built-in data set or upload one (widget keys start with ``prefix``)."""
     sources = [s for s in SOURCES if s != "mnist"] + ["mnist", UPLOAD]
     source = st.selectbox(
         "Data",
         sources,
-        key="train_data",
+        index=sources.index(default) if default in sources else 0,
+        key=f"{prefix}_data",
         help="mnist needs the full files (--data-root or $LATENT_EXPLORER_DATA); "
         "mnist_sample ships with the app.",
     )
@@ -40,12 +42,12 @@ def data_controls() -> tuple[Dataset, DataConfig] | None:
         "A .npz/.npy/.csv file, a .zip of images in class folders, or several images",
         type=UPLOAD_TYPES,
         accept_multiple_files=True,
-        key="upload",
+        key=f"{prefix}_upload",
     )
     cols = st.columns(3)
-    label_column = cols[0].text_input("CSV label column (optional)", key="label_col") or None
-    image_size = int(cols[1].number_input("image side (px)", 8, 128, 28, key="img_size"))
-    color = cols[2].radio("colour", ["grayscale", "rgb"], horizontal=True, key="img_color")
+    label_column = cols[0].text_input("CSV label column (optional)", key=f"{prefix}_label_col") or None
+    image_size = int(cols[1].number_input("image side (px)", 8, 128, 28, key=f"{prefix}_img_size"))
+    color = cols[2].radio("colour", ["grayscale", "rgb"], horizontal=True, key=f"{prefix}_img_color")
     if not files:
         st.info("Upload data to train on it. Arrays are loaded without pickle; images are resized.")
         return None
