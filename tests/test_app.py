@@ -208,6 +208,28 @@ def test_train_stop_keeps_weights(env):
     assert at.button(key="save_go")
 
 
+def test_two_sessions_train_at_once_and_stopping_one_leaves_the_other(env):
+    first, second = page(TRAIN), page(TRAIN)
+    first.number_input(key="train_epochs").set_value(400).run()
+    second.number_input(key="train_epochs").set_value(8).run()
+    first.button(key="train_go").click().run()
+    second.button(key="train_go").click().run()
+    jobs = first.session_state["job"], second.session_state["job"]
+    assert jobs[0] is not jobs[1] and jobs[0].model is not jobs[1].model
+    time.sleep(1.0)
+    first.run()
+    first.button(key="train_stop").click().run()
+    for job in jobs:
+        job.join(timeout=120)
+    assert jobs[0].snapshot().state == "stopped"
+    done = jobs[1].snapshot()
+    assert done.state == "done" and done.history.epochs_run == 8  # not stopped by the other session
+    for at in (first, second):
+        at.run()
+        no_errors(at)
+        assert at.button(key="save_go")
+
+
 def test_bad_hidden_widths_are_explained(env):
     at = page(TRAIN)
     at.text_input(key="train_hidden").set_value("wide").run()
