@@ -20,12 +20,13 @@ def confusion_heatmap(confusion: np.ndarray, names: Sequence[str], title: str = 
     share = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     fig = go.Figure(go.Heatmap(
         z=share, x=list(names), y=list(names), text=confusion, texttemplate="%{text}",
-        colorscale="Blues", zmin=0, zmax=1, colorbar={"title": {"text": "share of row"}},
+        colorscale="Blues", zmin=0, zmax=1, textfont={"size": 12},
+        colorbar={"title": {"text": "share of row"}, "len": 0.75, "thickness": 12},
         hovertemplate="true %{y}, predicted %{x}: %{text} items<extra></extra>",
     ))
     fig.update_xaxes(title_text="predicted", type="category", side="bottom")
-    fig.update_yaxes(title_text="true", type="category", autorange="reversed", scaleanchor="x")
-    fig.update_layout(title={"text": title}, height=460, **_LAYOUT)
+    fig.update_yaxes(title_text="true", type="category", autorange="reversed")
+    fig.update_layout(title={"text": title}, height=520, **_LAYOUT)
     return fig
 
 
@@ -89,9 +90,11 @@ def accuracy_vs_labels(rows: Sequence[tuple[int, str, float]]) -> go.Figure:
         points = sorted((n, acc) for n, m, acc in rows if m == method)
         fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points],
                                  mode="lines+markers", name=method))
-    fig.update_xaxes(title_text="labels per class", type="log")
+    sizes = sorted({r[0] for r in rows})
+    fig.update_xaxes(title_text="labels per class", type="log", tickvals=sizes,
+                     ticktext=[str(n) for n in sizes])
     fig.update_yaxes(title_text="test accuracy", tickformat=".0%")
-    fig.update_layout(height=380, hovermode="x unified", **_LAYOUT)
+    fig.update_layout(height=380, hovermode="x unified", legend={"orientation": "h", "y": -0.2}, **_LAYOUT)
     return fig
 
 

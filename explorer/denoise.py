@@ -63,7 +63,7 @@ def denoise(model: Autoencoder, clean: torch.Tensor, noise: NoiseKind, level: fl
     clean_np, noisy_np = clean.numpy(), noisy.numpy()
     median_size, median = best_filter(clean_np, noisy_np, "median")
     sigma, smooth = best_filter(clean_np, noisy_np, "gaussian")
-    filtered = {f"median {median_size:g}x{median_size:g}": median, f"Gaussian sigma {sigma:g}": smooth}
+    filtered = {f"median {median_size:g}×{median_size:g}": median, f"Gaussian sigma {sigma:g}": smooth}
     scores = {"noisy input": noisy_np, "autoencoder": denoised, **filtered}
     return DenoiseResult(np.clip(noisy_np, 0, 1), denoised, filtered,
                          {name: float(psnr(clean_np, out).mean()) for name, out in scores.items()})

@@ -77,7 +77,7 @@ def latent_scatter(
     hover: Sequence[str] | None = None,
     selected: Sequence[int] = (),
     title: str = "",
-    axis_titles: Sequence[str] = ("dim 1", "dim 2", "dim 3"),
+    axis_name: str = "dim",
 ) -> go.Figure:
     """The latent map: ``points`` ``(n, 2)`` as ``Scattergl`` or ``(n, 3)`` as ``Scatter3d``.
 
@@ -86,7 +86,7 @@ def latent_scatter(
     (values win when both are given; labels then still name the points on hover). Without
     either, one plain trace. ``selected`` indices are drawn on top as rings in a trace
     named ``"selected"``. Hover shows ``hover[i]`` when given, else ``"#i label"``.
-    ``axis_titles`` gives one title per dimension used.
+    Axes are titled ``"<axis_name> 1"``, ``"<axis_name> 2"`` (and 3); 3-D maps rotate on drag.
     """
     points = _check_points(points)
     n, dim = points.shape
@@ -181,7 +181,7 @@ def latent_scatter(
         )
     )
 
-    titles = [*axis_titles, *(f"dim {i + 1}" for i in range(len(axis_titles), dim))][:dim]
+    titles = [f"{axis_name} {i + 1}" for i in range(dim)]
     fig.update_layout(
         template="plotly_white",
         title={"text": title},
@@ -191,7 +191,7 @@ def latent_scatter(
         # otherwise widen the legend and shift the map under the user's cursor, and a legend
         # at the top right sits under plotly's toolbar.
         legend={"itemsizing": "constant", "orientation": "h", "x": 0, "xanchor": "left",
-                "y": -0.08, "yanchor": "top"},
+                "y": -0.12 if dim == 2 else 0, "yanchor": "top"},
         clickmode="event+select",
         dragmode="zoom",
         hovermode="closest",
@@ -206,6 +206,7 @@ def latent_scatter(
             yaxis_title_text=titles[1],
             zaxis_title_text=titles[2],
             aspectmode="data",
+            dragmode="turntable",  # the layout's "zoom" would make a drag zoom the scene
         )
     return fig
 
@@ -262,6 +263,14 @@ def add_path(fig: go.Figure, points: np.ndarray, name: str = "path", color: str 
             hoverinfo="text",
         )
     )
+    return fig
+
+
+def add_outline(fig: go.Figure, points: np.ndarray, name: str, color: str = "#999999") -> go.Figure:
+    """A thin line through 2-D ``points`` (e.g. a map's boundary), not clickable."""
+    points = _check_points(points)
+    fig.add_trace(go.Scattergl(x=points[:, 0], y=points[:, 1], mode="lines", name=name,
+                               line={"color": color, "width": 1}, hoverinfo="skip", showlegend=False))
     return fig
 
 

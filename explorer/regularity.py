@@ -37,6 +37,32 @@ class RegularityReport:
         return rows
 
 
+# What "better" means for each row of ``RegularityReport.as_rows``: nearer a target value, or
+# higher, or lower.
+BETTER: dict[str, float | str] = {
+    "|mean code|": 0.0,
+    "mean code variance": 1.0,
+    "prior samples judged valid": "higher",
+    "prior samples in holes": "lower",
+    "largest / mean step on paths": 1.0,
+    "path midpoints judged valid": "higher",
+}
+
+
+def better_of(measure: str, first: float, second: float, tolerance: float = 0.01) -> int | None:
+    """0 or 1: which of two models' values of ``measure`` is better; None for a tie."""
+    rule = BETTER[measure]
+    if rule == "higher":
+        gap = first - second
+    elif rule == "lower":
+        gap = second - first
+    else:
+        gap = abs(second - rule) - abs(first - rule)
+    if abs(gap) <= tolerance:
+        return None
+    return 0 if gap > 0 else 1
+
+
 def fit_judge(x: np.ndarray, y: np.ndarray, seed: int = 0):
     """A small classifier of real items, used to judge whether decoded samples look like any
     class (a cheap stand-in for a human's "is this a digit?")."""

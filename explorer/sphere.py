@@ -40,3 +40,9 @@ def inverse_hammer(points: np.ndarray) -> np.ndarray:
     lon = 2 * np.arctan2(z * p[:, 0], 2 * (2 * z**2 - 1))
     lat = np.arcsin(np.clip(z * p[:, 1], -1.0, 1.0))
     return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)
+
+
+def hammer_outline(n: int = 181) -> np.ndarray:
+    """The edge of the Hammer map, the ellipse (x / 2 sqrt 2)^2 + (y / sqrt 2)^2 = 1, closed."""
+    angle = np.linspace(0.0, 2 * np.pi, n)
+    return np.stack([2 * math.sqrt(2) * np.cos(angle), math.sqrt(2) * np.sin(angle)], axis=1)

@@ -19,7 +19,7 @@ def test_neighbours_page_scores_the_codes_and_rings_the_neighbours(env):
     ringed = [t for t in figure(at).data if t.name == "7 nearest in latent space"]
     assert len(ringed) == 1 and n_points(ringed[0]) == 7
     assert any(c.startswith("picked #12") for c in captions(at))
-    assert sum("d=" in c for c in captions(at)) == 7
+    assert sum(", d " in c for c in captions(at)) == 7
     confusion = figure(at, 1).data[0]
     assert confusion.type == "heatmap" and confusion.z["shape"] == "10, 10"
 
@@ -37,7 +37,7 @@ def test_denoise_page_compares_with_filters(env):
     bars = figure(at).data[0]
     assert list(bars.y)[:2] == ["noisy input", "autoencoder"]
     assert any(name.startswith("median") for name in bars.y)
-    assert any("trained on gaussian noise" in c.value for c in at.caption)
+    assert any("trained on Gaussian noise" in c.value for c in at.caption)
     assert {"original", "masked", "filled by the model"} <= set(captions(at))
     at.slider(key="ip_side").set_value(8).run()  # the whole 8x8 image
     no_errors(at)
@@ -60,7 +60,8 @@ def test_arithmetic_page_decodes_the_analogy(env):
     at = page(ARITHMETIC, model="digits-vae-2d")
     no_errors(at)
     shown = captions(at)
-    assert "A - B + C" in shown and any(c.startswith("mean A (1)") for c in shown)
+    assert "A − B + C" in shown and any(c.startswith("mean A (1)") for c in shown)
+    assert "mean of 0" in shown
     assert any("calls the result" in c.value for c in at.caption)
     at.selectbox(key="ar_A").set_value("class 1").run()
     no_errors(at)

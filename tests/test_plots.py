@@ -158,7 +158,7 @@ def test_scatter_selected_ring_on_top():
 
 
 def test_scatter_layout_for_2d():
-    fig = plots.latent_scatter(RNG.normal(size=(10, 2)), axis_titles=("PC 1", "PC 2"), title="map")
+    fig = plots.latent_scatter(RNG.normal(size=(10, 2)), axis_name="PC", title="map")
     layout = fig.layout
     assert layout.yaxis.scaleanchor == "x"
     assert layout.clickmode == "event+select" and layout.dragmode == "zoom"
@@ -169,11 +169,11 @@ def test_scatter_layout_for_2d():
 def test_scatter_3d():
     points = RNG.normal(size=(100, 3))
     labels = RNG.integers(0, 3, size=100)
-    fig = plots.latent_scatter(points, labels=labels, selected=[5], axis_titles=("a", "b"))
+    fig = plots.latent_scatter(points, labels=labels, selected=[5], axis_name="pca")
     assert all(isinstance(t, go.Scatter3d) for t in fig.data)
     for trace in _point_traces(fig):
         np.testing.assert_allclose(np.column_stack([trace.x, trace.y, trace.z]), points[_customdata(trace)])
-    assert fig.layout.scene.zaxis.title.text == "dim 3"
+    assert fig.layout.scene.zaxis.title.text == "pca 3" and fig.layout.scene.dragmode == "turntable"
     json.loads(fig.to_json())
 
 

@@ -78,3 +78,18 @@ def test_clustering_scores_find_separated_blobs():
     shuffled = np.random.default_rng(0).permutation(y)
     assert clustering_scores(z, shuffled)["ari"] < 0.05
     assert knn_accuracy(z[:400], y[:400], z[400:], y[400:]) > 0.95
+
+
+def test_better_of_follows_each_measures_direction():
+    from explorer.regularity import BETTER, better_of
+
+    assert better_of("mean code variance", 1.08, 26.7) == 0  # nearer 1, the prior's
+    assert better_of("|mean code|", 0.5, -0.1) == 1  # nearer 0
+    assert better_of("prior samples in holes", 0.0, 0.017) == 0  # lower
+    assert better_of("path midpoints judged valid", 0.60, 0.71) == 1  # higher
+    assert better_of("largest / mean step on paths", 2.45, 1.51) == 1  # nearer 1
+    assert better_of("prior samples judged valid", 0.661, 0.656) is None  # within the tolerance
+    report_rows = {"|mean code|", "mean code variance", "prior samples in holes",
+                   "largest / mean step on paths", "prior samples judged valid",
+                   "path midpoints judged valid"}
+    assert set(BETTER) == report_rows

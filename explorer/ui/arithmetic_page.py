@@ -30,14 +30,13 @@ def arithmetic_page() -> None:
         return
     view = opened.view
     choices = group_choices(opened)
+    groups = {name: col.selectbox(f"group {name}", list(choices), index=default_choice(name, choices),
+                                  key=f"ar_{name}")
+              for name, col in zip(GROUPS, st.columns(3))}
     left, right = st.columns([3, 2], gap="medium")
     with left:
         selection = selection_map(opened)
     with right:
-        groups = {}
-        for name, col in zip(GROUPS, st.columns(3)):
-            groups[name] = col.selectbox(f"group {name}", list(choices), index=default_choice(name, choices),
-                                         key=f"ar_{name}")
         members = {
             name: selection if choice == MAP_SELECTION else choices[choice] for name, choice in groups.items()
         }
@@ -45,15 +44,18 @@ def arithmetic_page() -> None:
         means = {name: group_mean(view.z, m, name) for name, m in members.items()}
         decoded = latent.decode(opened.ckpt.model, torch.from_numpy(np.stack([*means.values(), result])))
         show_items(view.data, decoded.numpy(),
-                   [f"mean {n} ({len(members[n])})" for n in GROUPS] + ["A - B + C"], key="ar_result")
+                   [f"mean {n} ({len(members[n])})" for n in GROUPS] + ["A − B + C"], key="ar_result")
         verdict(opened, decoded[-1:].numpy())
         per_item(opened, members)
     if view.labels is not None:
         st.subheader("Class-mean codes, decoded")
+        st.caption("The mean code of each class need not decode to that class: a mean can fall "
+                   "between clusters, where the decoder draws something else.")
         means_by_class = class_means(view.z, view.labels)
         codes = torch.from_numpy(np.stack(list(means_by_class.values())))
-        show_strip(view.data, latent.decode(opened.ckpt.model, codes).numpy(),
-                   "  ".join(view.data.label_name(c) for c in means_by_class), key="ar_means")
+        show_items(view.data, latent.decode(opened.ckpt.model, codes).numpy(),
+                   [f"mean of {view.data.label_name(c)}" for c in means_by_class], key="ar_means",
+                   columns=min(10, len(means_by_class)))
 
 
 def group_choices(opened: OpenModel) -> dict[str, np.ndarray]:
@@ -97,7 +99,7 @@ def selection_map(opened: OpenModel) -> np.ndarray:
     custom = [p["customdata"] for p in points if p.get("customdata") is not None]
     chosen = np.array(sorted({int(c[0] if isinstance(c, list) else c) for c in custom}), dtype=np.int64)
     fig = plots.latent_scatter(emb, labels=view.labels, label_names=view.data.class_names,
-                               axis_titles=(f"{cfg.method} 1", f"{cfg.method} 2"))
+                               axis_name=cfg.method)
     fig.update_layout(dragmode="lasso")
     st.plotly_chart(fig, on_select="rerun", selection_mode=("box", "lasso"), key="ar_map", width="stretch")
     st.caption(f"Lasso or box-select items here and set a group to \"{MAP_SELECTION}\" "

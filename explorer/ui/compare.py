@@ -10,7 +10,7 @@ import torch
 from explorer import charts, latent, plots
 from explorer.catalog import ModelEntry, list_models
 from explorer.config import ProjectionConfig
-from explorer.regularity import path_steps, regularity_report
+from explorer.regularity import better_of, path_steps, regularity_report
 from explorer.ui import resources
 from explorer.ui.model_picker import pick_model
 from explorer.ui.widgets import guarded, query_value, share_state, show_strip
@@ -35,6 +35,31 @@ def report_rows(path: str, mtime: float, display: str, judge_path: str) -> list[
     v = resources.view(path, mtime, display)
     judge = resources.judge(judge_path, resources.stamp(Path(judge_path)), display)
     return regularity_report(resources.model(path, mtime).model, v.z, v.logvar, judge=judge).as_rows()
+
+
+def verdicts(chosen: list[ModelEntry], ckpts, rows: list[list[tuple[str, float, str]]]) -> None:
+    """Say, row by row, which model the numbers favour, so the page never claims more than
+    they show, and explain where a plain AE holds its own."""
+    names = [e.path.name for e in chosen]
+    lines, ae_holds = [], []
+    for (measure, first, _), (_, second, _) in zip(*rows):
+        winner = better_of(measure, first, second)
+        if winner is None:
+            lines.append(f"- {measure}: a tie ({first:.2f} vs {second:.2f})")
+            continue
+        lines.append(f"- {measure}: **{names[winner]}** ({[first, second][winner]:.2f} vs "
+                     f"{[first, second][1 - winner]:.2f})")
+        if not ckpts[winner].model.variational and ckpts[1 - winner].model.variational:
+            ae_holds.append(measure)
+    st.markdown("**Which model the numbers favour**\n" + "\n".join(lines))
+    if ae_holds:
+        st.info(
+            f"The theory predicts the VAE wins every row; here the plain AE does better on "
+            f"{', '.join(ae_holds)}. With a 2-D code an MLP decoder often fills the gaps between "
+            "clusters with plausible digits, and N(0, I) only visits the centre of an AE map that "
+            "spreads far wider than the prior (compare the code variances). The difference is "
+            "starker with more latent dimensions: compare mnist-ae-20d with mnist-vae-20d.",
+            icon=":material/lightbulb:")
 
 
 def default_pair(entries: list[ModelEntry]) -> tuple[str, str]:
@@ -96,7 +121,7 @@ def compare_page() -> None:
                 labels=labels,
                 label_names=view.data.class_names,
                 selected=[a, b],
-                axis_titles=(f"{method} 1", f"{method} 2"),
+                axis_name=method,
             )
             fig = plots.add_points(fig, proj.projector.transform(prior.numpy()), name="prior samples",
                                   symbol="x-thin", color="#b2182b", size=7, line_width=1.5)
@@ -137,6 +162,7 @@ def compare_page() -> None:
         "20 random paths between test codes, the biggest change between consecutive decoded frames "
         "divided by the average change."
     )
+    verdicts(chosen, ckpts, rows)
     shares = {"prior samples judged valid", "path midpoints judged valid", "prior samples in holes"}
     plots_left, plots_right = st.columns(2)
     plots_left.plotly_chart(

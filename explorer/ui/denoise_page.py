@@ -38,10 +38,10 @@ def denoise_page() -> None:
     n = int(sidebar.slider("test images scored", 16, min(1000, len(opened.view.z)), 200, key="dn_n"))
     share_state(noise=noise, level=level)
     cfg = opened.ckpt.config
-    trained_for = (f"It was trained on {cfg.noise.replace('_', ' ')} noise at level {cfg.noise_level:g}."
+    trained_for = (f"was trained on {NOISES[cfg.noise].split(' (')[0]} noise at level {cfg.noise_level:g}."
                    if cfg.noise != "none" else
-                   "It was not trained to denoise: it reconstructs whatever it is given, noise included.")
-    st.caption(f"{opened.entry.path.name}: {trained_for} The filters get their best setting for these "
+                   "was not trained to denoise: it reconstructs whatever it is given, noise included.")
+    st.caption(f"{opened.entry.path.name} {trained_for} The filters get their best setting for these "
                "very images (tuned on the clean truth), so they are a generous baseline.")
     with st.spinner("Denoising…"):
         result = result_for(*opened.key, noise, level, n, seed)
@@ -80,9 +80,11 @@ def inpaint_panel(opened) -> None:
     left = position(cols[3], "left", width - side, "ip_left")
     share_state(item=index)
     image = view.x[index]
-    masked, filled = inpaint(opened.ckpt.model, image, square_mask(tuple(image.shape), top, left, side))
-    show_items(view.data, np.stack([image.numpy(), masked, filled]),
+    mask = square_mask(tuple(image.shape), top, left, side)
+    masked, filled = inpaint(opened.ckpt.model, image, mask)
+    # The hole in mid-grey, so it shows against the black background.
+    show_items(view.data, np.stack([image.numpy(), masked + 0.5 * mask.numpy(), filled]),
                ["original", "masked", "filled by the model"], key="ip_items", columns=6)
     if opened.ckpt.config.noise != "patch":
-        st.caption("Models trained to fill patches (family masked_ae) do this best; others were never "
-                   "asked to and often draw a blur or a different digit into the hole.")
+        st.caption("Models trained to fill patches (the masked, inpainting autoencoder) do this best; "
+                   "others were never asked to and often draw a blur or another digit into the hole.")

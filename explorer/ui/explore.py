@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import latent, plots, render
+from explorer import latent, plots, render, sphere
 from explorer.catalog import ModelEntry
 from explorer.checkpoint import Checkpoint
 from explorer.config import ProjectionConfig
@@ -139,8 +139,11 @@ def explore_page() -> None:
     with left:
         map_panel(ctx, overlays)
     with right:
+        # A shared link with endpoints opens on the decoded path it is about.
+        linked_path = "a" in st.query_params and "b" in st.query_params
         inspect, interp, prior, sliders, grid = st.tabs(
-            ["Inspect", "Interpolate", "Prior samples", "Latent sliders", "Decode grid"]
+            ["Inspect", "Interpolate", "Prior", "Sliders", "Grid"],
+            default="Interpolate" if linked_path else None,
         )
         with inspect:
             inspect_panel(ctx)
@@ -241,8 +244,10 @@ def map_panel(ctx: Context, o: Overlays) -> None:
         values=values,
         value_name=value_name,
         selected=selected,
-        axis_titles=(f"{ctx.proj.config.method} 1", f"{ctx.proj.config.method} 2"),
+        axis_name=ctx.proj.config.method,
     )
+    if ctx.proj.config.method == "hammer":
+        fig = plots.add_outline(fig, sphere.hammer_outline(), name="edge of the sphere")
     if emb.shape[1] == 2:
         lo, hi = emb.min(axis=0), emb.max(axis=0)
         pad = 0.15 * (hi - lo)

@@ -37,7 +37,7 @@ def finetune_page() -> None:
     sizes = [n for n in SIZES if n <= smallest_class]
     chosen = st.multiselect("labels per class", sizes, default=sizes[:3], key="ft_sizes",
                             help=f"The smallest class has {smallest_class:,} training items.")
-    cfg = FinetuneConfig(seed=int(st.number_input("seed", 0, 10_000, 0, key="ft_seed")))
+    cfg = FinetuneConfig(seed=int(st.columns(4)[0].number_input("seed", 0, 10_000, 0, key="ft_seed")))
     st.caption(f"Labels drawn from the {len(data.x_train):,} training items of {data.name}, accuracy on "
                f"its {len(data.x_test):,} test items. Each classifier trains for at least "
                f"{cfg.min_steps} steps.")
@@ -56,10 +56,9 @@ def finetune_page() -> None:
 
 
 def show(rows: list[LabelEfficiencyRow]) -> None:
-    left, right = st.columns([3, 2], gap="medium")
-    left.plotly_chart(charts.accuracy_vs_labels([(r.labels_per_class, METHOD_NAMES[r.method], r.accuracy)
-                                                 for r in rows]), key="ft_curve", width="stretch")
-    right.dataframe(
+    st.plotly_chart(charts.accuracy_vs_labels([(r.labels_per_class, METHOD_NAMES[r.method], r.accuracy)
+                                               for r in rows]), key="ft_curve", width="stretch")
+    st.dataframe(
         {"labels per class": [r.labels_per_class for r in rows],
          "method": [METHOD_NAMES[r.method] for r in rows],
          "test accuracy": [f"{r.accuracy:.1%}" for r in rows],

@@ -48,14 +48,14 @@ def neighbours_page() -> None:
         result = report(*opened.key, k)
     names = [view.data.label_name(c) for c in range(len(result.confusion))]
     cfg = map_config(opened.ckpt.config.latent_dim)
-    cols = st.columns(6)
-    cols[0].metric(f"{k}-NN accuracy, codes", f"{result.knn_accuracy:.1%}")
-    cols[1].metric("raw inputs", f"{result.knn_accuracy_raw:.1%}")
-    cols[2].metric(f"PCA-{view.z.shape[1]}", f"{result.knn_accuracy_pca:.1%}")
-    cols[3].metric("k-means ARI / NMI", f"{result.clustering['ari']:.2f} / {result.clustering['nmi']:.2f}")
-    gmm = result.clustering
-    cols[4].metric("GMM ARI / NMI", f"{gmm['gmm_ari']:.2f} / {gmm['gmm_nmi']:.2f}")
-    cols[5].metric(f"{cfg.method.upper()} map trust (k=5)", f"{trust(*opened.key, cfg):.3f}")
+    top, bottom = st.columns(4), st.columns(4)
+    top[0].metric(f"{k}-NN accuracy, codes", f"{result.knn_accuracy:.1%}")
+    top[1].metric("raw inputs", f"{result.knn_accuracy_raw:.1%}")
+    top[2].metric(f"PCA-{view.z.shape[1]}", f"{result.knn_accuracy_pca:.1%}")
+    top[3].metric(f"{cfg.method.upper()} map trust (k=5)", f"{trust(*opened.key, cfg):.3f}")
+    for col, (name, key) in zip(bottom, (("k-means ARI", "ari"), ("k-means NMI", "nmi"),
+                                         ("GMM ARI", "gmm_ari"), ("GMM NMI", "gmm_nmi"))):
+        col.metric(name, f"{result.clustering[key]:.2f}")
     st.caption(
         f"A {k}-nearest-neighbour classifier fit on the codes of {len(view.data.x_train):,} training "
         f"items, tested on {len(view.z):,} test items, against the same classifier on the raw inputs "
@@ -84,7 +84,7 @@ def neighbour_map(opened: OpenModel, cfg: ProjectionConfig, k: int) -> None:
     share_state(item=item)
     order, distance = nearest(view.z, item, k)
     fig = plots.latent_scatter(emb, labels=view.labels, label_names=view.data.class_names,
-                               selected=[item], axis_titles=(f"{cfg.method} 1", f"{cfg.method} 2"))
+                               selected=[item], axis_name=cfg.method)
     fig = plots.add_points(fig, emb[order], name=f"{k} nearest in latent space", symbol="circle-open",
                            color="#d62728", size=11, line_width=2)
     st.plotly_chart(fig, on_select="rerun", selection_mode=("points",), key="nb_map", width="stretch")
@@ -93,11 +93,11 @@ def neighbour_map(opened: OpenModel, cfg: ProjectionConfig, k: int) -> None:
     labels = view.labels
     caption = (lambda i: f"#{i}") if labels is None else (
         lambda i: f"#{i} · {view.data.label_name(int(labels[i]))}")
-    show_items(view.data, view.x[[item]].numpy(), [f"picked {caption(item)}"], key="nb_item", columns=6)
+    show_items(view.data, view.x[[item]].numpy(), [f"picked {caption(item)}"], key="nb_item", columns=4)
     shown = order[:12]
     show_items(view.data, view.x[shown].numpy(),
-               [f"{caption(i)} · d={d:.2f}" for i, d in zip(shown, distance)], key="nb_neighbours",
-               columns=6)
+               [f"{caption(i)}, d {d:.2f}" for i, d in zip(shown, distance)], key="nb_neighbours",
+               columns=4)
     if len(order) > len(shown):
         st.caption(f"Showing the nearest {len(shown)} of {len(order)}.")
     if labels is not None:
