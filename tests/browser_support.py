@@ -359,11 +359,12 @@ def open_app(page, url: str, path: str = "", **query) -> None:
 
 
 def wait_for_map(page, timeout_ms: float = 90_000) -> None:
-    """Wait until the plotly map is drawn with its data points laid out."""
+    """Wait until the plotly map (2-D axes or a 3-D scene) is drawn with its data."""
     page.wait_for_selector(MAP, state="visible", timeout=timeout_ms)
     page.wait_for_function(
         "() => { const gd = document.querySelector('.js-plotly-plot');"
-        " return gd && gd._fullLayout && gd._fullLayout.xaxis && gd.data && gd.data.length > 0; }",
+        " return gd && gd._fullLayout && (gd._fullLayout.xaxis || gd._fullLayout.scene)"
+        " && gd.data && gd.data.length > 0; }",
         timeout=timeout_ms,
     )
 

@@ -165,3 +165,46 @@ def test_page_opens(page, app_url, screenshot_dir, path, query):
     expect(page.locator('[data-testid="stHeading"]').first).to_be_visible(timeout=30_000)
     assert_no_errors(page)
     page.screenshot(path=screenshot_dir / f"06-{path}.png", full_page=True)
+
+
+JS_TRACK_3D_HOVER = """
+() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  window.__hovered = null;
+  gd.on('plotly_hover', (e) => {
+    const p = e.points[0];
+    const c = Array.isArray(p.customdata) ? p.customdata[0] : p.customdata;
+    window.__hovered = (p.data.type === 'scatter3d' && c >= 0) ? c : null;
+  });
+  gd.on('plotly_unhover', () => { window.__hovered = null; });
+}
+"""
+
+
+def test_click_on_a_point_of_a_3d_map_inspects_it(page, app_url, screenshot_dir):
+    bs.open_app(page, app_url, model="mnist-vae-20d", method="pca", dims="3")
+    bs.wait_for_map(page)
+    bs.wait_until_idle(page)
+    page.evaluate(JS_TRACK_3D_HOVER)
+    box = page.locator(bs.MAP).first.bounding_box()
+    hit = None
+    for fy in (0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.65):
+        for fx in (0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.65):
+            x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+            page.mouse.move(x, y)
+            page.wait_for_timeout(250)
+            index = page.evaluate("() => window.__hovered")
+            if index is not None:
+                hit = (x, y, int(index))
+                break
+        if hit:
+            break
+    assert hit, "no data point under the mouse anywhere near the middle of the 3-D map"
+    x, y, index = hit
+    # Plotly takes a 3-D click from a press that lasts at least a frame, as a person's does.
+    page.mouse.click(x, y, delay=100)
+    images = bs.tab_panel(page, "Inspect").locator(IMAGE)
+    expect(images.nth(0)).to_contain_text(f"#{index} ", timeout=30_000)
+    assert f"item={index}" in page.url
+    assert_no_errors(page)
+    page.screenshot(path=screenshot_dir / "10-3d-click.png", full_page=True)
