@@ -9,6 +9,8 @@ import pytest
 from app_support import captions, figure, n_points, no_errors, page, trace_names
 from streamlit.testing.v1 import AppTest
 
+from explorer.data.sample import PRETRAINED_DIR
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
@@ -30,6 +32,18 @@ def test_explore_opens_on_the_model_in_the_url(env):
     assert at.selectbox(key="method").value == "raw"
     assert "VAE" in at.caption[0].value
     assert at.query_params["model"] == ["digits-vae-2d"] or at.query_params["model"] == "digits-vae-2d"
+
+
+SHIPPED = sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / "config.json").exists())
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_model_opens_on_its_precomputed_maps(env, name):
+    at = page(EXPLORE, model=name, method="umap" if name.startswith("mnist") else "pca")
+    no_errors(at)
+    assert at.title[0].value == name
+    assert not any("Computing" in i.value for i in at.info)  # the map came from the shipped cache
+    assert figure(at).data
 
 
 @pytest.mark.parametrize("method", ["pca", "tsne", "umap"])
