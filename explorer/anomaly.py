@@ -88,8 +88,22 @@ def describe(cfg: OneClassConfig) -> str:
             f"{length} of batch {cfg.batch_size}, score {cfg.score}")
 
 
+class _TestCounts:
+    """How many test items are normal and how many anomalous (from ``is_anomaly``)."""
+
+    is_anomaly: np.ndarray
+
+    @property
+    def n_normal_test(self) -> int:
+        return int((~self.is_anomaly).sum())
+
+    @property
+    def n_anomalous_test(self) -> int:
+        return int(self.is_anomaly.sum())
+
+
 @dataclass(frozen=True, eq=False)
-class OneClassSplit:
+class OneClassSplit(_TestCounts):
     """``train`` holds only normal items (its test part: the normal test items, which the
     trainer reports losses on); ``x_test``/``y_test`` are the whole test split."""
 
@@ -100,14 +114,6 @@ class OneClassSplit:
     x_test: torch.Tensor
     y_test: torch.Tensor
     is_anomaly: np.ndarray
-
-    @property
-    def n_normal_test(self) -> int:
-        return int((~self.is_anomaly).sum())
-
-    @property
-    def n_anomalous_test(self) -> int:
-        return int(self.is_anomaly.sum())
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,7 +145,7 @@ class ThresholdReport:
 
 
 @dataclass(frozen=True, eq=False)
-class OneClassResult:
+class OneClassResult(_TestCounts):
     """Scores of every test item by the model and by the PCA baseline, and their AUROCs."""
 
     data_name: str
@@ -157,14 +163,6 @@ class OneClassResult:
     pca_auroc: float
     epochs_run: int | None
     seconds: float
-
-    @property
-    def n_normal_test(self) -> int:
-        return int((~self.is_anomaly).sum())
-
-    @property
-    def n_anomalous_test(self) -> int:
-        return int(self.is_anomaly.sum())
 
     def summary(self) -> dict[str, Any]:
         """Plain numbers and strings (no arrays), ready for JSON."""
