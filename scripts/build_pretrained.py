@@ -78,6 +78,14 @@ RECIPES = [
     Recipe("mnist-conv-vae-20d", ModelConfig("conv_vae", MNIST_SHAPE, 20, channels=(32, 64)),
            TrainConfig(epochs=40, batch_size=128, lr=1e-3, **EARLY_STOPPING),
            "Convolutional VAE with a 20-D code."),
+    Recipe("mnist-deep-ae-30d", ModelConfig("deep_ae", MNIST_SHAPE, 30, hidden=(1000, 500, 250)),
+           TrainConfig(epochs=20, batch_size=128, lr=1e-3, **EARLY_STOPPING),
+           "Deep autoencoder 784-1000-500-250-30 (Hinton & Salakhutdinov 2006), trained end to end "
+           "with Adam, no RBM pretraining."),
+    Recipe("mnist-rbm-64", ModelConfig("rbm", MNIST_SHAPE, 64, hidden=()),
+           TrainConfig(epochs=20, batch_size=64, lr=0.05),
+           "Restricted Boltzmann machine baseline (scikit-learn's BernoulliRBM, persistent "
+           "contrastive divergence): its 64 hidden-unit probabilities as codes, on the same maps."),
     Recipe("sines-lstm-ae", ModelConfig("lstm_ae", (64, 1), 8, hidden=(64,), likelihood="gaussian"),
            TrainConfig(epochs=60, batch_size=64, lr=2e-3, **EARLY_STOPPING),
            "LSTM sequence autoencoder on synthetic sines: codes separate frequencies.", data="sines"),
