@@ -65,6 +65,11 @@ def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "l
     raise ValueError(f"interpolation method must be 'linear' or 'spherical', got {method!r}")
 
 
+def natural_path(model: Autoencoder) -> str:
+    """Spherical paths for an S-VAE, whose decoder only saw codes on the sphere; else straight."""
+    return "spherical" if model.cfg.posterior == "vmf" else "linear"
+
+
 def prior_samples(model: Autoencoder, n: int, temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
     """``n`` draws from the model's prior (N(0, temperature^2 I), or uniform on the sphere for an
     S-VAE, where temperature does not apply) with their own generator, so a seed reproduces them."""

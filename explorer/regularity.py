@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-from explorer.latent import decode, interpolate
+from explorer.latent import decode, interpolate, natural_path
 from explorer.models import Autoencoder
 
 
@@ -100,14 +100,9 @@ def prior_hole_share(codes: np.ndarray, prior: np.ndarray, quantile: float = 0.9
     return float((distance > threshold).mean())
 
 
-def path_method(model: Autoencoder) -> str:
-    """Spherical paths for an S-VAE, whose decoder only saw codes on the sphere; else straight."""
-    return "spherical" if model.cfg.posterior == "vmf" else "linear"
-
-
 def path_steps(model: Autoencoder, z0: np.ndarray, z1: np.ndarray, steps: int = 16) -> np.ndarray:
     """Distances between consecutive decoded frames along the path from ``z0`` to ``z1``."""
-    path = interpolate(torch.from_numpy(z0), torch.from_numpy(z1), steps, path_method(model))
+    path = interpolate(torch.from_numpy(z0), torch.from_numpy(z1), steps, natural_path(model))
     frames = decode(model, path).flatten(1)
     return (frames[1:] - frames[:-1]).norm(dim=1).numpy()
 
@@ -133,7 +128,7 @@ def midpoint_validity(model: Autoencoder, codes: np.ndarray, judge, n_paths: int
     """Share of the midpoints of paths between random pairs of encodings whose decoding the
     judge confidently calls some class: halfway between two digits should still be a digit."""
     pairs = random_pairs(len(codes), n_paths, seed)
-    mids = [interpolate(torch.from_numpy(codes[a]), torch.from_numpy(codes[b]), 3, path_method(model))[1]
+    mids = [interpolate(torch.from_numpy(codes[a]), torch.from_numpy(codes[b]), 3, natural_path(model))[1]
             for a, b in pairs]
     return judged_valid(judge, decode(model, torch.stack(mids)).numpy())
 

@@ -8,10 +8,9 @@ import torch
 
 from explorer import latent, plots
 from explorer.arithmetic import analogy, class_means, group_mean
-from explorer.config import ProjectionConfig
 from explorer.ui import resources
 from explorer.ui.model_picker import OpenModel, open_model
-from explorer.ui.widgets import guarded, show_items, show_strip
+from explorer.ui.widgets import guarded, point_index, selected_points, show_items, show_strip
 
 MAP_SELECTION = "selected on the map"
 GROUPS = ("A", "B", "C")
@@ -92,12 +91,10 @@ def default_choice(group: str, choices: dict[str, np.ndarray]) -> int:
 def selection_map(opened: OpenModel) -> np.ndarray:
     """A map to box- or lasso-select items for any group set to "selected on the map"."""
     view = opened.view
-    cfg = ProjectionConfig(method="raw" if opened.ckpt.config.latent_dim == 2 else "pca")
+    cfg = resources.overview_map(opened.ckpt.config.latent_dim)
     emb = resources.projection(*opened.key, cfg).embedding
-    event = st.session_state.get("ar_map")
-    points = getattr(getattr(event, "selection", None), "points", None) or []
-    custom = [p["customdata"] for p in points if p.get("customdata") is not None]
-    chosen = np.array(sorted({int(c[0] if isinstance(c, list) else c) for c in custom}), dtype=np.int64)
+    picked = {point_index(p) for p in selected_points(st.session_state.get("ar_map"))} - {None}
+    chosen = np.array(sorted(picked), dtype=np.int64)
     fig = plots.latent_scatter(emb, labels=view.labels, label_names=view.data.class_names,
                                axis_name=cfg.method)
     fig.update_layout(dragmode="lasso")

@@ -9,7 +9,6 @@ import torch
 
 from explorer import charts, latent, plots
 from explorer.catalog import ModelEntry, list_models
-from explorer.config import ProjectionConfig
 from explorer.regularity import better_of, path_steps, regularity_report
 from explorer.ui import resources
 from explorer.ui.model_picker import pick_model
@@ -110,18 +109,15 @@ def compare_page() -> None:
     for col, entry, ckpt, view, mtime in zip(columns, chosen, ckpts, views, stamps):
         with col:
             st.subheader(f"{entry.path.name} ({'VAE' if ckpt.model.variational else 'AE'})")
-            d = ckpt.config.latent_dim
-            method = "raw" if d == 2 else "pca"
-            proj = resources.projection(
-                str(entry.path), mtime, entry.display_data, ProjectionConfig(method=method)
-            )
+            cfg = resources.overview_map(ckpt.config.latent_dim)
+            proj = resources.projection(str(entry.path), mtime, entry.display_data, cfg)
             prior = latent.prior_samples(ckpt.model, 200, temperature, seed)
             fig = plots.latent_scatter(
                 proj.embedding,
                 labels=labels,
                 label_names=view.data.class_names,
                 selected=[a, b],
-                axis_name=method,
+                axis_name=cfg.method,
             )
             fig = plots.add_points(fig, proj.projector.transform(prior.numpy()), name="prior samples",
                                   symbol="x-thin", color="#b2182b", size=7, line_width=1.5)

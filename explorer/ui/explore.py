@@ -16,7 +16,15 @@ from explorer.projection import Projection
 from explorer.ui import resources
 from explorer.ui.map_events import map_events
 from explorer.ui.model_picker import open_model
-from explorer.ui.widgets import guarded, query_value, share_state, show_items, show_strip
+from explorer.ui.widgets import (
+    guarded,
+    point_index,
+    query_value,
+    selected_points,
+    share_state,
+    show_items,
+    show_strip,
+)
 
 METHODS = {"raw": "Raw latent", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE",
            "hammer": "Hammer (sphere, equal-area)"}
@@ -260,7 +268,7 @@ def map_panel(ctx: Context, o: Overlays) -> None:
             torch.from_numpy(ctx.view.z[a]),
             torch.from_numpy(ctx.view.z[b]),
             24,
-            st.session_state.get("interp_method", default_path(ctx)),
+            st.session_state.get("interp_method", latent.natural_path(ctx.model)),
         )
         fig = plots.add_path(fig, ctx.proj.projector.transform(path.numpy()), name="interpolation")
     if o.prior:
@@ -314,19 +322,13 @@ def tabular_hover(ctx: Context, max_features: int = 8) -> list[str]:
 
 
 def handle_selection(event) -> None:
-    points = (
-        (event or {}).get("selection", {}).get("points", [])
-        if isinstance(event, dict)
-        else getattr(getattr(event, "selection", None), "points", []) or []
-    )
+    points = selected_points(event)
     if not points:
         return
     point = points[-1]
-    custom = point.get("customdata")
-    index = custom[0] if isinstance(custom, list | tuple) else custom
+    index = point_index(point)
     if index is None:
         return
-    index = int(index)
     marker = ("probe", point.get("x"), point.get("y")) if index < 0 else ("item", index)
     if st.session_state.get("last_click") == marker:
         return  # the same selection reported again on an unrelated rerun
@@ -470,13 +472,9 @@ def interpolation_panel(ctx: Context) -> None:
         return
     share_state(a=a, b=b)
     # An S-VAE's decoder only saw codes on the sphere, which a straight line leaves.
-    paths = sorted(["linear", "spherical"], key=lambda p: p != default_path(ctx))
+    paths = sorted(["linear", "spherical"], key=lambda p: p != latent.natural_path(ctx.model))
     method = st.radio("path", paths, horizontal=True, key="interp_method")
     path_frames(ctx, a, b, method)
-
-
-def default_path(ctx: Context) -> str:
-    return "spherical" if ctx.model.cfg.posterior == "vmf" else "linear"
 
 
 def interpolation_gif(ctx: Context, a: int, b: int, method: str) -> bytes:

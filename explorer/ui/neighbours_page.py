@@ -12,7 +12,7 @@ from explorer.metrics import projection_trustworthiness
 from explorer.neighbours import NeighbourReport, check_labelled, nearest, neighbour_report
 from explorer.ui import resources
 from explorer.ui.model_picker import OpenModel, open_model
-from explorer.ui.widgets import guarded, query_value, share_state, show_items
+from explorer.ui.widgets import guarded, point_index, query_value, selected_points, share_state, show_items
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -30,10 +30,6 @@ def trust(path: str, mtime: float, display: str, cfg: ProjectionConfig) -> float
                                       resources.projection(path, mtime, display, cfg).embedding, k=5)
 
 
-def map_config(latent_dim: int) -> ProjectionConfig:
-    return ProjectionConfig(method="raw" if latent_dim == 2 else "pca")
-
-
 @guarded
 def neighbours_page() -> None:
     st.title("Neighbours and clusters")
@@ -47,7 +43,7 @@ def neighbours_page() -> None:
     with st.spinner("Classifying and clustering the codes (k-NN, k-means, Gaussian mixture)…"):
         result = report(*opened.key, k)
     names = [view.data.label_name(c) for c in range(len(result.confusion))]
-    cfg = map_config(opened.ckpt.config.latent_dim)
+    cfg = resources.overview_map(opened.ckpt.config.latent_dim)
     top, bottom = st.columns(4), st.columns(4)
     top[0].metric(f"{k}-NN accuracy, codes", f"{result.knn_accuracy:.1%}")
     top[1].metric("raw inputs", f"{result.knn_accuracy_raw:.1%}")
@@ -75,11 +71,9 @@ def neighbour_map(opened: OpenModel, cfg: ProjectionConfig, k: int) -> None:
     view = opened.view
     emb = resources.projection(*opened.key, cfg).embedding
     item = query_value("item", int, 0)
-    event = st.session_state.get("nb_map")
-    points = getattr(getattr(event, "selection", None), "points", None) or []
-    clicked = [p.get("customdata") for p in points if p.get("customdata") is not None]
+    clicked = [i for i in map(point_index, selected_points(st.session_state.get("nb_map"))) if i is not None]
     if clicked:
-        item = int(clicked[-1][0] if isinstance(clicked[-1], list | tuple) else clicked[-1])
+        item = clicked[-1]
     item = min(max(item, 0), len(view.z) - 1)
     share_state(item=item)
     order, distance = nearest(view.z, item, k)

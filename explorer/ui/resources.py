@@ -126,6 +126,12 @@ def judge(path: str, mtime: float, display_name: str):
     return fit_judge(data.x_train.numpy(), data.y_train.numpy())
 
 
+def overview_map(latent_dim: int) -> ProjectionConfig:
+    """The map a page shows without projection controls: the codes themselves when they are
+    2-D, else PCA (instant, exact to invert)."""
+    return ProjectionConfig(method="raw" if latent_dim == 2 else "pca")
+
+
 class ProjectionJobs:
     """Projections computed on one background thread and kept in memory (at most
     ``max_entries``), so a slow UMAP or t-SNE never blocks a page: the page shows PCA and

@@ -91,6 +91,21 @@ def show_strip(
     return render.to_png(tiled, scale=2)
 
 
+def selected_points(event: Any) -> list[dict]:
+    """The points of an ``st.plotly_chart`` selection event (a dict or the widget's state)."""
+    if isinstance(event, dict):
+        return event.get("selection", {}).get("points", [])
+    return getattr(getattr(event, "selection", None), "points", None) or []
+
+
+def point_index(point: dict) -> int | None:
+    """The item index a selected point carries in its ``customdata`` (see ``plots``), or None
+    for overlays that carry none."""
+    custom = point.get("customdata")
+    index = custom[0] if isinstance(custom, list | tuple) else custom
+    return None if index is None else int(index)
+
+
 def query_value(name: str, cast: Callable[[str], Any], default: Any) -> Any:
     """A typed value from the URL, or the default when absent or malformed."""
     raw = st.query_params.get(name)
