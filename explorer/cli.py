@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--validation-fraction", type=float, default=0.0)
     train.add_argument("--patience", type=int, default=None, help="early stopping patience (epochs)")
     train.add_argument("--grad-clip", type=float, default=None)
+    train.add_argument("--schedule", choices=("constant", "one_cycle"), default="constant",
+                       help="learning-rate schedule; one_cycle warms up to --lr, then anneals to ~0")
+    train.add_argument("--augment-shift", type=int, default=0, metavar="PIXELS",
+                       help="move each training image by a random whole-pixel offset of up to this")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     train.add_argument("--max-samples", type=_positive_int, default=None)
@@ -271,6 +275,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         weight_decay=args.weight_decay,
         seed=args.seed, device=args.device, grad_clip=args.grad_clip,
         validation_fraction=args.validation_fraction, early_stopping_patience=args.patience,
+        schedule=args.schedule, augment_shift=args.augment_shift,
     )
     model = build_model(model_cfg)
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -72,6 +72,12 @@ class TrainConfig:
     eval_every: int = 1
     early_stopping_patience: int | None = None
     validation_fraction: float = 0.0
+    # "one_cycle": the learning rate warms up to ``lr`` and anneals to near zero by the last
+    # step (Smith & Topin 2019); long runs end much lower than at a constant rate.
+    schedule: Literal["constant", "one_cycle"] = "constant"
+    # Each training image moves by a fresh random whole-pixel offset of up to this many pixels
+    # (0: off); images only.
+    augment_shift: int = 0
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ class RegularityReport:
     path_jump: float  # largest over mean step between decoded frames on paths: 1 is even
     prior_valid: float | None = None  # share of decoded prior samples a classifier is sure of
     midpoint_valid: float | None = None  # share of decoded path midpoints a classifier is sure of
+    prior_class_gap: float | None = None  # how far the prior samples' class mix is from the data's
 
     def as_rows(self) -> list[tuple[str, float, str]]:
         rows = [
@@ -32,6 +33,9 @@ class RegularityReport:
         ]
         if self.prior_valid is not None:
             rows.insert(2, ("prior samples judged valid", self.prior_valid, "higher is more complete"))
+        if self.prior_class_gap is not None:
+            rows.insert(3, ("prior samples' class mix off the data's", self.prior_class_gap,
+                            "0 when the prior reaches every class as often as the data"))
         if self.midpoint_valid is not None:
             rows.append(("path midpoints judged valid", self.midpoint_valid, "higher is more continuous"))
         return rows
@@ -43,6 +47,7 @@ BETTER: dict[str, float | str] = {
     "|mean code|": 0.0,
     "mean code variance": 1.0,
     "prior samples judged valid": "higher",
+    "prior samples' class mix off the data's": "lower",
     "prior samples in holes": "lower",
     "largest / mean step on paths": 1.0,
     "path midpoints judged valid": "higher",
@@ -79,6 +84,18 @@ def judged_valid(judge, items: np.ndarray, confidence: float = 0.9) -> float:
     """Share of items the judge assigns to one class with at least ``confidence``."""
     proba = judge.predict_proba(items.reshape(len(items), -1))
     return float((proba.max(axis=1) >= confidence).mean())
+
+
+def class_mix_gap(judge, items: np.ndarray, labels: np.ndarray) -> float:
+    """Total variation distance between the classes the judge gives ``items`` and the classes
+    of the data (``labels``): 0 when decoded prior samples show every class as often as the
+    data does, 1 when they show none of its classes. A prior that visits only part of a map
+    scores badly here even when each of its decodes is a fine digit."""
+    predicted = judge.classes_[judge.predict_proba(items.reshape(len(items), -1)).argmax(axis=1)]
+    classes = np.union1d(judge.classes_, labels)
+    decoded_mix = (predicted[:, None] == classes).mean(axis=0)
+    data_mix = (labels[:, None] == classes).mean(axis=0)
+    return float(0.5 * np.abs(decoded_mix - data_mix).sum())
 
 
 def aggregate_posterior(mu: np.ndarray, logvar: np.ndarray | None) -> tuple[float, float]:
@@ -134,12 +151,19 @@ def midpoint_validity(model: Autoencoder, codes: np.ndarray, judge, n_paths: int
 
 
 def regularity_report(model: Autoencoder, mu: np.ndarray, logvar: np.ndarray | None,
-                      n_prior: int = 2000, seed: int = 0, judge=None) -> RegularityReport:
+                      n_prior: int = 2000, seed: int = 0, judge=None,
+                      labels: np.ndarray | None = None) -> RegularityReport:
     """All measures at once; ``judge`` (from ``fit_judge``) adds the shares of decoded prior
-    samples and of decoded path midpoints that look like a confident member of some class."""
+    samples and of decoded path midpoints that look like a confident member of some class,
+    and with the data's ``labels`` how far the prior samples' class mix is from the data's."""
     mean_norm, variance = aggregate_posterior(mu, logvar)
     prior = model.sample_prior(n_prior, generator=torch.Generator().manual_seed(seed))
-    valid = None if judge is None else judged_valid(judge, decode(model, prior).numpy())
-    midpoints = None if judge is None else midpoint_validity(model, mu, judge, seed=seed)
+    valid = midpoints = class_gap = None
+    if judge is not None:
+        decoded = decode(model, prior).numpy()
+        valid = judged_valid(judge, decoded)
+        midpoints = midpoint_validity(model, mu, judge, seed=seed)
+        if labels is not None:
+            class_gap = class_mix_gap(judge, decoded, labels)
     return RegularityReport(mean_norm, variance, prior_hole_share(mu, prior.numpy()),
-                            path_jump(model, mu, seed=seed), valid, midpoints)
+                            path_jump(model, mu, seed=seed), valid, midpoints, class_gap)

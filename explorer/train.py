@@ -13,8 +13,9 @@ import torch
 
 from explorer.config import TrainConfig
 from explorer.data import Dataset
+from explorer.data.augment import random_shift
 from explorer.device import resolve_device
-from explorer.errors import OutOfMemoryError, TrainingDivergedError
+from explorer.errors import ModelConfigError, OutOfMemoryError, TrainingDivergedError
 from explorer.models import MODELS, Autoencoder
 
 
@@ -24,6 +25,7 @@ class StepInfo:
     step: int
     steps_per_epoch: int
     losses: dict[str, float]
+    lr: float  # the learning rate this step used
 
     @property
     def progress(self) -> float:
@@ -93,6 +95,11 @@ def fit(
     """
     device = resolve_device(cfg.device)
     model.check_input(data.x_train[:1])
+    if cfg.augment_shift and data.x_train.dim() != 4:
+        raise ModelConfigError(
+            f"Random shifts move images; this data has items of shape {tuple(data.x_train.shape[1:])}. "
+            "Set the shift to 0."
+        )
     trainer = MODELS[model.cfg.name].trainer
     if trainer is not None:
         return trainer(model, data, cfg, on_step, on_epoch, should_stop)
@@ -103,8 +110,12 @@ def fit(
         x_train, x_val = _validation_split(data.x_train, cfg)
         x_train = x_train.to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        _loop(model, x_train, x_val, data.x_test, cfg, optimizer, history, on_step, on_epoch,
-              should_stop)
+        scheduler = None
+        if cfg.schedule == "one_cycle":
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(
+                optimizer, cfg.lr, total_steps=cfg.epochs * math.ceil(len(x_train) / cfg.batch_size))
+        _loop(model, x_train, x_val, data.x_test, cfg, optimizer, scheduler, history, on_step,
+              on_epoch, should_stop)
     except torch.OutOfMemoryError:
         model.to("cpu")
         if device.type == "cuda":
@@ -125,7 +136,7 @@ def _validation_split(x: torch.Tensor, cfg: TrainConfig) -> tuple[torch.Tensor, 
     return x[order[n_val:]], x[order[:n_val]]
 
 
-def _loop(model, x_train, x_val, x_test, cfg, optimizer, history, on_step, on_epoch,
+def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_step, on_epoch,
           should_stop) -> None:
     steps = math.ceil(len(x_train) / cfg.batch_size)
     start = time.perf_counter()
@@ -138,6 +149,8 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, history, on_step, on_ep
         sums: dict[str, torch.Tensor] = {}
         for step in range(steps):
             batch = x_train[order[step * cfg.batch_size:(step + 1) * cfg.batch_size]]
+            if cfg.augment_shift:
+                batch = random_shift(batch, cfg.augment_shift, generator)
             terms = model.loss(batch)
             total = terms["total"]
             if not torch.isfinite(total):
@@ -154,12 +167,15 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, history, on_step, on_ep
             total.backward()
             if cfg.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            lr = optimizer.param_groups[0]["lr"]
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             for name, value in terms.items():
                 sums[name] = sums.get(name, 0.0) + value.detach() * len(batch)
             if on_step is not None:
                 on_step(StepInfo(epoch, step + 1, steps,
-                                 {k: v.item() for k, v in terms.items()}))
+                                 {k: v.item() for k, v in terms.items()}, lr))
             if should_stop is not None and should_stop():
                 history.stop_reason = "stopped"
                 break

@@ -163,7 +163,7 @@ def test_compare_page_measures_both(env):
     table = at.table[0].value
     measures = table["measure"].tolist()
     assert {"prior samples in holes", "prior samples judged valid",
-            "path midpoints judged valid"} <= set(measures)
+            "prior samples' class mix off the data's", "path midpoints judged valid"} <= set(measures)
     assert any(m.value.startswith("**Which model the numbers favour**") for m in at.markdown)
     shares = figure(at, 2)
     assert [t.name for t in shares.data] == ["digits-ae-2d", "digits-vae-2d"]

@@ -6,6 +6,7 @@ from explorer.config import ModelConfig
 from explorer.models import build_model
 from explorer.regularity import (
     aggregate_posterior,
+    class_mix_gap,
     judged_valid,
     midpoint_validity,
     path_jump,
@@ -39,6 +40,27 @@ def test_judged_valid_counts_confident_items():
 
     items = np.array([[1.0], [1.0], [-1.0], [-1.0]])
     assert judged_valid(Judge(), items) == 0.5
+
+
+class SignJudge:
+    """Class 1 for a positive first value, class 0 otherwise, always sure."""
+
+    classes_ = np.array([0, 1])
+
+    def predict_proba(self, x):
+        positive = (x[:, 0] > 0).astype(float)
+        return np.stack([1 - positive, positive], axis=1)
+
+
+def test_class_mix_gap_measures_how_much_of_the_data_the_prior_misses():
+    labels = np.array([0, 1] * 50)
+    balanced = np.array([[-1.0], [1.0]] * 20)
+    one_sided = np.ones((40, 1))
+    assert class_mix_gap(SignJudge(), balanced, labels) == pytest.approx(0.0)
+    # Every decode is a confident class-1 item, yet half of the data's mass is never reached.
+    assert class_mix_gap(SignJudge(), one_sided, labels) == pytest.approx(0.5)
+    three_to_one = np.array([[1.0], [1.0], [1.0], [-1.0]] * 10)
+    assert class_mix_gap(SignJudge(), three_to_one, labels) == pytest.approx(0.25)
 
 
 def test_path_jump_is_one_for_a_linear_decoder():
@@ -81,7 +103,7 @@ def test_clustering_scores_find_separated_blobs():
 
 
 def test_better_of_follows_each_measures_direction():
-    from explorer.regularity import BETTER, better_of
+    from explorer.regularity import BETTER, RegularityReport, better_of
 
     assert better_of("mean code variance", 1.08, 26.7) == 0  # nearer 1, the prior's
     assert better_of("|mean code|", 0.5, -0.1) == 1  # nearer 0
@@ -89,7 +111,7 @@ def test_better_of_follows_each_measures_direction():
     assert better_of("path midpoints judged valid", 0.60, 0.71) == 1  # higher
     assert better_of("largest / mean step on paths", 2.45, 1.51) == 1  # nearer 1
     assert better_of("prior samples judged valid", 0.661, 0.656) is None  # within the tolerance
-    report_rows = {"|mean code|", "mean code variance", "prior samples in holes",
-                   "largest / mean step on paths", "prior samples judged valid",
-                   "path midpoints judged valid"}
-    assert set(BETTER) == report_rows
+    assert better_of("prior samples' class mix off the data's", 0.40, 0.09) == 1  # lower
+    full_report = RegularityReport(0.1, 1.0, 0.0, 1.5, prior_valid=0.6, midpoint_valid=0.6,
+                                   prior_class_gap=0.1)
+    assert set(BETTER) == {row[0] for row in full_report.as_rows()}  # every row has a direction

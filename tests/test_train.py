@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import pytest
@@ -133,3 +134,42 @@ def test_same_seed_same_weights(digits):
     fit(b, digits, cfg)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
     assert not math.isnan(next(a.parameters()).sum().item())
+
+
+def test_one_cycle_warms_up_to_the_rate_and_anneals_to_near_zero(digits):
+    model = _model("ae", digits)
+    steps: list = []
+    cfg = TrainConfig(epochs=4, batch_size=64, lr=3e-3, schedule="one_cycle", validation_fraction=0.2)
+    fit(model, digits, cfg, on_step=steps.append)
+    rates = [s.lr for s in steps]
+    # Every step of every epoch ran (the schedule counts steps on the training part of the split).
+    assert len(rates) == 4 * steps[0].steps_per_epoch
+    peak = max(range(len(rates)), key=rates.__getitem__)
+    assert rates[peak] == pytest.approx(3e-3, rel=1e-3)
+    assert 0.2 < peak / len(rates) < 0.4  # the warm-up is the first ~30 % of the run
+    assert rates[0] < 3e-3 / 10 and rates[-1] < 3e-3 / 1000
+    constant: list = []
+    fit(_model("ae", digits), digits, TrainConfig(epochs=1, batch_size=64, lr=3e-3), on_step=constant.append)
+    assert {s.lr for s in constant} == {3e-3}
+
+
+def test_shift_augmentation_teaches_the_model_shifted_images(digits):
+    from explorer.data.augment import random_shift
+    from explorer.metrics import reconstruction_sse
+
+    cfg = TrainConfig(epochs=25, batch_size=64, lr=2e-3)
+    plain = _model("ae", digits, latent_dim=16, hidden=(128,))
+    shifted = _model("ae", digits, latent_dim=16, hidden=(128,))
+    fit(plain, digits, cfg)
+    fit(shifted, digits, dataclasses.replace(cfg, augment_shift=1))
+    moved = random_shift(digits.x_test, 1, torch.Generator().manual_seed(1))
+    # Only the model that saw shifted images during training reconstructs them well.
+    assert reconstruction_sse(shifted, moved).mean() < 0.8 * reconstruction_sse(plain, moved).mean()
+
+
+def test_shift_augmentation_refuses_data_that_is_not_images(digits):
+    from explorer.errors import ModelConfigError
+
+    flat = Dataset("flat", "tabular", digits.x_train.flatten(1), None, digits.x_test.flatten(1), None)
+    with pytest.raises(ModelConfigError, match="Random shifts move images.*shape \\(64,\\)"):
+        fit(_model("ae", flat), flat, TrainConfig(epochs=1, augment_shift=1))

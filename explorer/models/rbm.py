@@ -88,7 +88,7 @@ def unit_range_rows(x: torch.Tensor, name: str) -> np.ndarray:
 def _refuse_gradient_options(cfg: TrainConfig) -> None:
     default = TrainConfig()
     set_options = [name for name in ("weight_decay", "grad_clip", "validation_fraction",
-                                     "early_stopping_patience")
+                                     "early_stopping_patience", "schedule", "augment_shift")
                    if getattr(cfg, name) != getattr(default, name)]
     if set_options:
         raise ModelConfigError(
@@ -144,7 +144,7 @@ def fit_rbm(
             for name, value in terms.items():
                 sums[name] = sums.get(name, 0.0) + value * len(rows[batch])
             if on_step is not None:
-                on_step(StepInfo(epoch, step, n_batches, terms))
+                on_step(StepInfo(epoch, step, n_batches, terms, cfg.lr))
             if should_stop is not None and should_stop():
                 history.stop_reason = "stopped"
                 break

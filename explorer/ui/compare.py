@@ -33,7 +33,8 @@ The numbers below measure both on the test codes of each model.
 def report_rows(path: str, mtime: float, display: str, judge_path: str) -> list[tuple[str, float, str]]:
     v = resources.view(path, mtime, display)
     judge = resources.judge(judge_path, resources.stamp(Path(judge_path)), display)
-    return regularity_report(resources.model(path, mtime).model, v.z, v.logvar, judge=judge).as_rows()
+    return regularity_report(resources.model(path, mtime).model, v.z, v.logvar, judge=judge,
+                             labels=v.labels).as_rows()
 
 
 def verdicts(chosen: list[ModelEntry], ckpts, rows: list[list[tuple[str, float, str]]]) -> None:
@@ -56,7 +57,8 @@ def verdicts(chosen: list[ModelEntry], ckpts, rows: list[list[tuple[str, float, 
             f"The theory predicts the VAE wins every row; here the plain AE does better on "
             f"{', '.join(ae_holds)}. With a 2-D code an MLP decoder often fills the gaps between "
             "clusters with plausible digits, and N(0, I) only visits the centre of an AE map that "
-            "spreads far wider than the prior (compare the code variances). The difference is "
+            "spreads far wider than the prior (compare the code variances): each sample may look "
+            "fine, yet together they show only some classes (the class mix row). The difference is "
             "starker with more latent dimensions: compare mnist-ae-20d with mnist-vae-20d.",
             icon=":material/lightbulb:")
 
@@ -122,7 +124,7 @@ def compare_page() -> None:
             fig = plots.add_points(fig, proj.projector.transform(prior.numpy()), name="prior samples",
                                   symbol="x-thin", color="#b2182b", size=7, line_width=1.5)
             z0, z1 = torch.from_numpy(view.z[a]), torch.from_numpy(view.z[b])
-            path = latent.interpolate(z0, z1, 10)
+            path = latent.interpolate(z0, z1, 10, latent.natural_path(ckpt.model))
             fig = plots.add_path(fig, proj.projector.transform(path.numpy()), name="path A→B")
             fig.update_layout(height=420)
             st.plotly_chart(fig, key=f"cmp_map_{entry.path.name}_{col is columns[0]}", width="stretch")
@@ -154,12 +156,15 @@ def compare_page() -> None:
         "Prior samples in holes: share of 2,000 prior draws whose nearest test code is farther "
         "than 99 % of test codes are from their own nearest neighbour. Judged valid: share that a "
         "small classifier of real items assigns to one class with at least 90 % confidence (prior "
-        "samples; midpoints of 500 paths between random test codes). Largest / mean step: along "
+        "samples; midpoints of 500 paths between random test codes). Class mix: total variation "
+        "distance between the classes the judge gives the prior samples and the test items' "
+        "classes (1 − the share the two mixes have in common). Largest / mean step: along "
         "20 random paths between test codes, the biggest change between consecutive decoded frames "
         "divided by the average change."
     )
     verdicts(chosen, ckpts, rows)
-    shares = {"prior samples judged valid", "path midpoints judged valid", "prior samples in holes"}
+    shares = {"prior samples judged valid", "path midpoints judged valid", "prior samples in holes",
+              "prior samples' class mix off the data's"}
     plots_left, plots_right = st.columns(2)
     plots_left.plotly_chart(
         charts.grouped_bars({e.path.name: {r[0]: r[1] for r in model_rows if r[0] in shares}

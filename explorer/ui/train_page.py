@@ -98,6 +98,18 @@ def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
             disabled=not MODELS[name].variational,
         )
     )
+    cols = st.columns(2)
+    schedule = cols[0].selectbox(
+        "learning-rate schedule", ["constant", "one_cycle"], key="train_schedule",
+        format_func={"constant": "constant", "one_cycle": "one cycle (warm up, then anneal)"}.get,
+        help="One cycle warms up to the learning rate, then anneals it to almost zero: long runs "
+             "end lower than at a constant rate.",
+    )
+    shift = int(cols[1].number_input(
+        "random shift (pixels)", 0, 4, 0, key="train_shift", disabled=data.kind != "image",
+        help="Move each training image by a fresh random whole-pixel offset of up to this many "
+             "pixels: more varied training images, less overfitting on long runs.",
+    ))
     devices = list_devices()
     device = st.selectbox(
         "Device",
@@ -108,7 +120,8 @@ def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
     likelihood = MODELS[name].preset.get("likelihood", data.likelihood)
     model_cfg = model_config(name, data.item_shape, latent_dim, hidden=hidden, likelihood=likelihood,
                              beta=beta if MODELS[name].variational else None)
-    return model_cfg, TrainConfig(epochs=epochs, batch_size=batch, lr=lr, device=device)
+    return model_cfg, TrainConfig(epochs=epochs, batch_size=batch, lr=lr, device=device,
+                                  schedule=schedule, augment_shift=shift if data.kind == "image" else 0)
 
 
 @guarded
