@@ -114,13 +114,29 @@ def model_card(recipe: Recipe, metrics: dict, seconds: float, epochs: int) -> st
     )
 
 
+def adopt(recipe: Recipe, folder: Path):
+    """The model and history of a checkpoint trained by ``recipe`` elsewhere; refuses one
+    whose model or training config differs, so the model card stays true."""
+    checkpoint = load_checkpoint(folder)
+    if checkpoint.config != recipe.model or checkpoint.train != recipe.train:
+        sys.exit(f"{folder} was not trained by the {recipe.name} recipe:\n"
+                 f"  model {checkpoint.config}\n  train {checkpoint.train}\n"
+                 f"  recipe {recipe.model}\n         {recipe.train}")
+    return checkpoint.model, checkpoint.history
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", required=True, help="folder holding MNIST/raw")
     parser.add_argument("--only", nargs="*", default=None, help="recipe names to rebuild")
     parser.add_argument("--projections-only", action="store_true",
                         help="keep the trained checkpoints; recompute codes and projections")
+    parser.add_argument("--adopt", metavar="CHECKPOINT",
+                        help="with one --only NAME: ship this checkpoint, trained elsewhere (say, on "
+                             "a GPU machine) by exactly that recipe, instead of training it here")
     args = parser.parse_args()
+    if args.adopt and (not args.only or len(args.only) != 1):
+        parser.error("--adopt needs exactly one --only NAME")
     full = load_dataset(DataConfig("mnist", root=args.data_root))
     if not args.projections_only:
         write_mnist_sample(full)
@@ -139,10 +155,13 @@ def main() -> None:
             write_precomputed(folder, model, shown, PROJECTIONS)
             continue
         print(f"== {recipe.name}", flush=True)
-        model = build_model(recipe.model)
-        history = fit(model, train_data, recipe.train,
-                      on_epoch=lambda e, h: print(f"  epoch {e}: test {h.test['total'][-1]:.2f}",
-                                                  flush=True))
+        if args.adopt:
+            model, history = adopt(recipe, Path(args.adopt))
+        else:
+            model = build_model(recipe.model)
+            history = fit(model, train_data, recipe.train,
+                          on_epoch=lambda e, h: print(f"  epoch {e}: test {h.test['total'][-1]:.2f}",
+                                                      flush=True))
         metrics = evaluate(model, train_data)
         # The data config names the source without this machine's path to it.
         display = "mnist_sample" if recipe.data == "mnist" else recipe.data

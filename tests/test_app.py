@@ -208,6 +208,24 @@ def test_train_save_and_reopen(env, tmp_path, monkeypatch):
     assert reopened.title[0].value == "moons-test"
 
 
+def test_train_page_passes_schedule_and_shift_to_training(env):
+    at = page(TRAIN)
+    at.selectbox(key="train_data").set_value("digits").run()
+    at.number_input(key="train_epochs").set_value(2).run()
+    at.selectbox(key="train_schedule").set_value("one_cycle").run()
+    at.number_input(key="train_shift").set_value(1).run()
+    at.button(key="train_go").click().run()
+    job = at.session_state["job"]
+    job.join(timeout=60)
+    assert (job.cfg.schedule, job.cfg.augment_shift) == ("one_cycle", 1)
+    assert job.snapshot().state == "done"
+    at.run()
+    no_errors(at)
+    moons = page(TRAIN)
+    moons.selectbox(key="train_data").set_value("moons").run()
+    assert moons.number_input(key="train_shift").disabled  # shifts move images only
+
+
 def test_train_stop_keeps_weights(env):
     at = page(TRAIN)
     at.number_input(key="train_epochs").set_value(400).run()
