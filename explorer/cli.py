@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--grad-clip", type=float, default=None)
     train.add_argument("--schedule", choices=("constant", "one_cycle"), default="constant",
                        help="learning-rate schedule; one_cycle warms up to --lr, then anneals to ~0")
-    train.add_argument("--augment-shift", type=int, default=0, metavar="PIXELS",
+    train.add_argument("--augment-shift", type=int, default=0, choices=range(9), metavar="PIXELS",
                        help="move each training image by a random whole-pixel offset of up to this")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")

@@ -68,6 +68,8 @@ def test_encode_and_project_write_files(trained, tmp_path, capfd):
         (["train", "--model", "gpt"], "Unknown model 'gpt'"),
         (["train", "--device", "cuda:7"], "Available devices: cpu"),
         (["train", "--hidden", "a,b"], "comma-separated integers"),
+        (["train", "--data", "moons", "--augment-shift", "1"], "Random shifts move images"),
+        (["train", "--augment-shift", "-1"], "invalid choice: -1"),
         (["frobnicate"], "invalid choice"),
         (["evaluate", "/no/such/folder"], "is not a checkpoint folder"),
         (["encode", "/no/such/folder", "--out", "z.txt"], "is not a checkpoint folder"),
