@@ -105,8 +105,10 @@ def grouped_bars(values: Mapping[str, Mapping[str, float]], title: str = "") -> 
     for series, by_category in values.items():
         fig.add_trace(go.Bar(x=list(by_category), y=list(by_category.values()), name=series,
                              text=[f"{v:.2f}" for v in by_category.values()], textposition="outside"))
-    fig.update_layout(barmode="group", title={"text": title}, height=360, yaxis_range=[0, 1.1],
-                      legend={"orientation": "h", "y": -0.15}, **_LAYOUT)
+    fig.update_xaxes(tickangle=0)
+    # Below the category names, which may wrap to three lines.
+    fig.update_layout(barmode="group", title={"text": title}, height=380, yaxis_range=[0, 1.1],
+                      legend={"orientation": "h", "y": -0.32}, **_LAYOUT)
     return fig
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import streamlit as st
@@ -9,7 +10,7 @@ import torch
 
 from explorer import charts, latent, plots
 from explorer.catalog import ModelEntry, list_models
-from explorer.regularity import better_of, path_steps, regularity_report
+from explorer.regularity import BETTER, better_of, path_steps, regularity_report
 from explorer.ui import resources
 from explorer.ui.model_picker import pick_model
 from explorer.ui.widgets import guarded, query_value, share_state, show_strip
@@ -61,6 +62,16 @@ def verdicts(chosen: list[ModelEntry], ckpts, rows: list[list[tuple[str, float, 
             "fine, yet together they show only some classes (the class mix row). The difference is "
             "starker with more latent dimensions: compare mnist-ae-20d with mnist-vae-20d.",
             icon=":material/lightbulb:")
+
+
+# The rows that are shares in [0, 1], drawn side by side as bars.
+SHARES = ("prior samples judged valid", "prior samples' class mix off the data's",
+          "prior samples in holes", "path midpoints judged valid")
+
+
+def bar_label(measure: str) -> str:
+    """A measure's name wrapped to fit under its bar group, with the direction that is better."""
+    return "<br>".join(textwrap.wrap(measure, 16)) + (" ↑" if BETTER[measure] == "higher" else " ↓")
 
 
 def default_pair(entries: list[ModelEntry]) -> tuple[str, str]:
@@ -163,12 +174,11 @@ def compare_page() -> None:
         "divided by the average change."
     )
     verdicts(chosen, ckpts, rows)
-    shares = {"prior samples judged valid", "path midpoints judged valid", "prior samples in holes",
-              "prior samples' class mix off the data's"}
     plots_left, plots_right = st.columns(2)
     plots_left.plotly_chart(
-        charts.grouped_bars({e.path.name: {r[0]: r[1] for r in model_rows if r[0] in shares}
-                             for e, model_rows in zip(chosen, rows)}, "completeness and continuity"),
+        charts.grouped_bars({e.path.name: {bar_label(r[0]): r[1] for r in model_rows if r[0] in SHARES}
+                             for e, model_rows in zip(chosen, rows)},
+                            "completeness and continuity (↑ higher is better, ↓ lower)"),
         key="cmp_shares", width="stretch")
     plots_right.plotly_chart(
         charts.step_profiles({e.path.name: path_steps(c.model, v.z[a], v.z[b], 24)
