@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from explorer.errors import ExplorerError, TrainingDivergedError
+from explorer.errors import DataError, ExplorerError, TrainingDivergedError
 
 UPLOAD_SUFFIXES = (".npz", ".npy", ".csv", ".zip", ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
@@ -151,6 +151,33 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.add_argument("--seed", type=int, default=0)
     _data_root(finetune)
 
+    regularity = command("regularity", "how regular latent spaces are: completeness (decoded prior "
+                         "samples judged, their class mix) and continuity (steps and midpoints on paths); "
+                         "give an AE and a VAE to compare them row by row")
+    regularity.add_argument("checkpoints", nargs="+", metavar="checkpoint")
+    _data_source(regularity)
+    regularity.add_argument("--n-prior", type=_positive_int, default=2000, help="prior samples to decode")
+    regularity.add_argument("--seed", type=int, default=0)
+
+    denoise = command("denoise", "denoising: PSNR of the noisy input, the autoencoder's reconstruction "
+                      "and the best-tuned median and Gaussian filters (scipy.ndimage)")
+    denoise.add_argument("checkpoint")
+    _data_source(denoise)
+    denoise.add_argument("--noise", choices=("gaussian", "masking", "salt_pepper"), default="gaussian")
+    denoise.add_argument("--level", type=float, default=0.3,
+                         help="Gaussian std, or the share of pixels masked / set to 0 or 1")
+    denoise.add_argument("--items", type=_positive_int, default=1000, help="test images to corrupt")
+    denoise.add_argument("--seed", type=int, default=0)
+
+    arithmetic = command("arithmetic", "latent arithmetic: decode mean(z_A) - mean(z_B) + mean(z_C) "
+                         "and every class-mean code, each named by a classifier of real items")
+    arithmetic.add_argument("checkpoint")
+    for group, example in (("a", "items:12"), ("b", "the class of A's item"), ("c", "another class")):
+        arithmetic.add_argument(f"--{group}", required=True, metavar="GROUP",
+                                help=f"a class name or items:I,J,... of the test split (e.g. {example})")
+    _data_source(arithmetic)
+    arithmetic.add_argument("--out", default=None, help="write a PNG: mean A, mean B, mean C, the result")
+
     anomaly = command("anomaly", "one-class anomaly detection: train on the normal class(es), "
                       "score the whole test split, compare the AUROC with a PCA baseline")
     anomaly.add_argument("--data", default=None,
@@ -176,6 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
     anomaly.add_argument("--quiet", action="store_true", help="no progress on stderr")
     _data_root(anomaly)
     return parser
+
+
+def _data_source(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", default=None,
+                   help="a built-in source or a file (default: the checkpoint's own data; "
+                        "shipped models: mnist_sample needs no download)")
+    _data_root(p)
 
 
 def _data_root(p: argparse.ArgumentParser) -> None:
@@ -322,15 +356,30 @@ class _Progress:
             self.bar.close()
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace, checkpoint: str | None = None):
+    """The checkpoint (``args.checkpoint`` unless given) and the data it is run on."""
+    from explorer.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(checkpoint or args.checkpoint)
+    data = _dataset(args, ckpt)
+    ckpt.model.check_input(data.x_test[:1])
+    return ckpt, data
+
+
+def _dataset(args: argparse.Namespace, ckpt=None):
+    """``--data`` (a built-in source or a file) if given, else the checkpoint's own data."""
     from dataclasses import replace
 
-    from explorer.checkpoint import load_checkpoint
+    from explorer.config import DataConfig
     from explorer.data import load_dataset
 
-    ckpt = load_checkpoint(args.checkpoint)
-    data_cfg = ckpt.data if args.data_root is None else replace(ckpt.data, root=args.data_root)
-    return ckpt, load_dataset(data_cfg)
+    source, seed = getattr(args, "data", None), getattr(args, "seed", 0)
+    if source is None and ckpt is not None:
+        return load_dataset(ckpt.data if args.data_root is None else replace(ckpt.data, root=args.data_root))
+    data_cfg = DataConfig(name=source or "digits", root=args.data_root, seed=seed)
+    if Path(data_cfg.name).is_file() or data_cfg.name.lower().endswith(UPLOAD_SUFFIXES):
+        data_cfg = DataConfig(name="upload", path=str(Path(data_cfg.name).resolve()), seed=seed)
+    return load_dataset(data_cfg)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
@@ -437,13 +486,120 @@ def cmd_finetune(args: argparse.Namespace) -> dict[str, Any]:
     return report if args.json else report["table"]
 
 
-def cmd_anomaly(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]]:
-    from dataclasses import replace
+def cmd_regularity(args: argparse.Namespace) -> dict[str, Any] | str:
+    from explorer.latent import encode_all
+    from explorer.regularity import better_of, fit_judge, regularity_report
 
+    rows: dict[str, list[tuple[str, float, str]]] = {}
+    judges: dict[Any, Any] = {}
+    for checkpoint in args.checkpoints:
+        ckpt, data = _load(args, checkpoint)
+        key = (data.name, data.x_train.shape)
+        if key not in judges and data.y_train is not None:
+            print(f"training a classifier of {data.name} to judge decoded items...", file=sys.stderr)
+            judges[key] = fit_judge(data.x_train.numpy(), data.y_train.numpy(), seed=args.seed)
+        mu, logvar = encode_all(ckpt.model, data.x_test, with_logvar=True)
+        labels = None if data.y_test is None else data.y_test.numpy()
+        report = regularity_report(ckpt.model, mu.numpy(), None if logvar is None else logvar.numpy(),
+                                   n_prior=args.n_prior, seed=args.seed, judge=judges.get(key),
+                                   labels=labels)
+        rows[Path(checkpoint).name] = report.as_rows()
+    names = list(rows)
+    favours: dict[str, str] = {}
+    if len(names) == 2:
+        for (measure, first, _), (_, second, _) in zip(*rows.values()):
+            winner = better_of(measure, first, second)
+            favours[measure] = "tie" if winner is None else names[winner]
+    if args.json:
+        return {"models": {n: {m: v for m, v, _ in r} for n, r in rows.items()},
+                "reading": {m: reading for m, _, reading in rows[names[0]]}, "favours": favours}
+    width = max(len(m) for m, _, _ in rows[names[0]])
+    header = [f"{'measure':<{width}}", *(f"{n:>14}" for n in names), *(["favours"] if favours else [])]
+    lines = ["  ".join(header)]
+    for i, (measure, _, reading) in enumerate(rows[names[0]]):
+        values = [f"{r[i][1]:>14.3f}" for r in rows.values()]
+        verdict = [f"{favours[measure]:<{max(map(len, names))}}"] if favours else []
+        lines.append("  ".join([f"{measure:<{width}}", *values, *verdict, f"({reading})"]))
+    return "\n".join(lines)
+
+
+def cmd_denoise(args: argparse.Namespace) -> dict[str, Any]:
+    from explorer.denoise import denoise
+
+    ckpt, data = _load(args)
+    if data.x_test.dim() != 4:
+        raise DataError(f"Denoising compares with image filters; {data.name} has items of shape "
+                        f"{tuple(data.x_test.shape[1:])}, not images.")
+    if args.level < 0 or (args.noise != "gaussian" and args.level > 1):
+        raise UsageError(f"--level {args.level} is out of range: a Gaussian std is at least 0, a "
+                         "share of pixels is between 0 and 1.")
+    result = denoise(ckpt.model, data.x_test[:args.items], args.noise, args.level, seed=args.seed)
+    best_filter = max((n for n in result.psnr if n not in ("noisy input", "autoencoder")),
+                      key=result.psnr.__getitem__)
+    return {"checkpoint": args.checkpoint, "data": data.name, "items": len(result.noisy),
+            "noise": args.noise, "level": args.level,
+            **{f"psnr {name}": value for name, value in result.psnr.items()},
+            "best_filter": best_filter,
+            "autoencoder_gain_over_noisy_db": result.psnr["autoencoder"] - result.psnr["noisy input"],
+            "autoencoder_gain_over_best_filter_db": result.psnr["autoencoder"] - result.psnr[best_filter]}
+
+
+def cmd_arithmetic(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from explorer.arithmetic import analogy, class_means, group_mean, group_members
+    from explorer.io import atomic_write_bytes
+    from explorer.latent import decode, encode_all
+    from explorer.regularity import fit_judge
+    from explorer.render import tile, to_png
+
+    ckpt, data = _load(args)
+    z = encode_all(ckpt.model, data.x_test).numpy()
+    members = {g: group_members(data, spec, g) for g, spec in zip("ABC", (args.a, args.b, args.c))}
+    result = analogy(z, members["A"], members["B"], members["C"])
+    decoded = decode(ckpt.model, torch.from_numpy(
+        np.stack([*(group_mean(z, m, g) for g, m in members.items()), result]))).numpy()
+    out: dict[str, Any] = {"checkpoint": args.checkpoint, "data": data.name,
+                           "groups": {g: {"spec": spec, "items": len(members[g])}
+                                      for g, spec in zip("ABC", (args.a, args.b, args.c))}}
+    if data.y_train is not None:
+        judge = fit_judge(data.x_train.numpy(), data.y_train.numpy())
+
+        def judged(items: np.ndarray) -> list[dict[str, Any]]:
+            proba = judge.predict_proba(items.reshape(len(items), -1))
+            return [{"class": data.label_name(int(judge.classes_[p.argmax()])), "confidence": float(p.max())}
+                    for p in proba]
+
+        out["result"] = judged(decoded[-1:])[0]
+        means = class_means(z, data.y_test.numpy())
+        mean_decodes = decode(ckpt.model, torch.from_numpy(np.stack(list(means.values())))).numpy()
+        out["class_means"] = {data.label_name(c): j for c, j in zip(means, judged(mean_decodes))}
+    if args.out:
+        if data.kind != "image":
+            raise DataError(f"--out draws images; {data.name} has items of shape {data.item_shape}.")
+        atomic_write_bytes(args.out, to_png(tile(data.to_display(decoded), ncols=4, pad=2), scale=4))
+        out["image"] = args.out
+    return out if args.json else _arithmetic_text(out)
+
+
+def _arithmetic_text(out: dict[str, Any]) -> str:
+    groups = ", ".join(f"{g} = {v['spec']} ({v['items']} item{'s' if v['items'] > 1 else ''})"
+                       for g, v in out["groups"].items())
+    lines = [groups]
+    if "result" in out:
+        lines.append(f"A - B + C decodes to what a classifier of real items calls {out['result']['class']} "
+                     f"({out['result']['confidence']:.0%} sure)")
+        lines.append("class-mean codes decode to: " + ", ".join(
+            f"{c} -> {j['class']} ({j['confidence']:.0%})" for c, j in out["class_means"].items()))
+    if "image" in out:
+        lines.append(f"mean A, mean B, mean C and A - B + C drawn in {out['image']}")
+    return "\n".join(lines)
+
+
+def cmd_anomaly(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]]:
     from explorer import anomaly as an
     from explorer.checkpoint import load_checkpoint
-    from explorer.config import DataConfig
-    from explorer.data import load_dataset
     from explorer.device import resolve_device
 
     if not 0.0 <= args.target_fpr <= 1.0:
@@ -453,13 +609,7 @@ def cmd_anomaly(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any
     if ckpt is not None and args.all_classes:
         raise UsageError("--checkpoint scores one model trained on one normal class; give --normal, "
                          "not --all-classes")
-    if args.data is None and ckpt is not None:
-        data_cfg = ckpt.data if args.data_root is None else replace(ckpt.data, root=args.data_root)
-    else:
-        data_cfg = DataConfig(name=args.data or "digits", root=args.data_root, seed=args.seed)
-        if Path(data_cfg.name).is_file() or data_cfg.name.lower().endswith(UPLOAD_SUFFIXES):
-            data_cfg = DataConfig(name="upload", path=str(Path(data_cfg.name).resolve()), seed=args.seed)
-    data = load_dataset(data_cfg)
+    data = _dataset(args, ckpt)
     cfg = an.recipe(model=args.model, latent_dim=args.latent_dim, epochs=args.epochs, score=args.score,
                     seed=args.seed, device=args.device)
     if args.all_classes:
@@ -509,5 +659,8 @@ COMMANDS = {
     "project": cmd_project,
     "knn": cmd_knn,
     "finetune": cmd_finetune,
+    "regularity": cmd_regularity,
+    "denoise": cmd_denoise,
+    "arithmetic": cmd_arithmetic,
     "anomaly": cmd_anomaly,
 }

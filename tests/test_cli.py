@@ -133,3 +133,79 @@ def test_knn_needs_labels(tmp_path, capfd):
     capfd.readouterr()
     code, _, err = run_cli(capfd, "knn", str(out_dir))
     assert code == 2 and "has no labels" in err
+
+
+def test_regularity_compares_an_ae_with_a_vae_row_by_row(runs, capfd):
+    ae, vae = runs / "digits-ae-2d", runs / "digits-vae-2d"
+    code, out, _ = run_cli(capfd, "regularity", str(ae), str(vae), "--n-prior", "500", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert set(report["models"]) == {"digits-ae-2d", "digits-vae-2d"}
+    measures = set(report["models"]["digits-vae-2d"])
+    assert {"prior samples judged valid", "prior samples' class mix off the data's"} <= measures
+    assert set(report["favours"]) == measures == set(report["reading"])
+    # The KL term keeps the VAE's aggregate posterior near N(0, I); nothing holds the AE's there.
+    assert report["favours"]["mean code variance"] == "digits-vae-2d"
+    vae_row = report["models"]["digits-vae-2d"]
+    assert abs(vae_row["mean code variance"] - 1) < 0.5
+    assert all(0 <= report["models"][m][s] <= 1 for m in report["models"]
+               for s in ("prior samples judged valid", "prior samples' class mix off the data's"))
+    code, text, _ = run_cli(capfd, "regularity", str(ae), str(vae), "--n-prior", "500")
+    assert code == 0 and "favours" in text.splitlines()[0] and "digits-vae-2d" in text
+
+
+def test_denoise_reports_psnr_beside_the_best_filter(runs, capfd):
+    from explorer.checkpoint import load_checkpoint
+    from explorer.config import DataConfig
+    from explorer.data import load_dataset
+    from explorer.denoise import denoise
+
+    folder = runs / "digits-denoising-ae"
+    code, out, _ = run_cli(capfd, "denoise", str(folder), "--noise", "masking", "--level", "0.3",
+                           "--items", "200", "--json")
+    assert code == 0
+    report = json.loads(out)
+    expected = denoise(load_checkpoint(folder).model, load_dataset(DataConfig("digits")).x_test[:200],
+                       "masking", 0.3).psnr
+    assert report["items"] == 200 and report["best_filter"] in expected
+    for name, value in expected.items():
+        assert report[f"psnr {name}"] == pytest.approx(value)
+    assert report["autoencoder_gain_over_noisy_db"] == pytest.approx(
+        expected["autoencoder"] - expected["noisy input"])
+
+
+def test_arithmetic_moves_an_item_to_another_class_and_draws_it(trained, tmp_path, capfd):
+    from PIL import Image
+
+    png = tmp_path / "analogy.png"
+    code, out, _ = run_cli(capfd, "arithmetic", str(trained), "--a", "items:0,1", "--b", "0",
+                           "--c", "3", "--out", str(png), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["groups"]["A"] == {"spec": "items:0,1", "items": 2}
+    assert report["groups"]["B"]["items"] > 20  # every test item of class 0
+    assert set(report["class_means"]) == {str(c) for c in range(10)}
+    assert 0 < report["result"]["confidence"] <= 1
+    with Image.open(png) as image:  # four 8x8 tiles, 2 px apart, drawn 4 times larger
+        assert image.size == (4 * (4 * 8 + 3 * 2), 4 * 8)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--a", "items:", "--b", "0", "--c", "1"], "Group A is empty"),
+        (["--a", "items:5000", "--b", "0", "--c", "1"], "Group A names items outside 0..359"),
+        (["--a", "items:x", "--b", "0", "--c", "1"], "takes whole numbers"),
+        (["--a", "0", "--b", "11", "--c", "1"], "digits has no class '11'"),
+    ],
+)
+def test_arithmetic_bad_groups_are_one_line_errors(trained, capfd, argv, message):
+    code, _, err = run_cli(capfd, "arithmetic", str(trained), *argv)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_application_commands_refuse_data_of_another_shape(trained, capfd):
+    code, _, err = run_cli(capfd, "regularity", str(trained), "--data", "moons")
+    assert code == 2 and "expects items of shape (1, 8, 8), got (2,)" in err
+    code, _, err = run_cli(capfd, "denoise", str(trained), "--level", "2", "--noise", "masking")
+    assert code == 2 and "--level 2.0 is out of range" in err
