@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "give an AE and a VAE to compare them row by row")
     regularity.add_argument("checkpoints", nargs="+", metavar="checkpoint")
     _data_source(regularity)
+    regularity.add_argument("--judge-data", default=None, metavar="SOURCE",
+                            help="train the judging classifier on this source's training split "
+                                 "(default: the data's own), e.g. full mnist for a stronger judge")
     regularity.add_argument("--n-prior", type=_positive_int, default=2000, help="prior samples to decode")
     regularity.add_argument("--seed", type=int, default=0)
 
@@ -366,14 +369,15 @@ def _load(args: argparse.Namespace, checkpoint: str | None = None):
     return ckpt, data
 
 
-def _dataset(args: argparse.Namespace, ckpt=None):
-    """``--data`` (a built-in source or a file) if given, else the checkpoint's own data."""
+def _dataset(args: argparse.Namespace, ckpt=None, source: str | None = None):
+    """``source`` or ``--data`` (a built-in source or a file) if given, else the checkpoint's
+    own data."""
     from dataclasses import replace
 
     from explorer.config import DataConfig
     from explorer.data import load_dataset
 
-    source, seed = getattr(args, "data", None), getattr(args, "seed", 0)
+    source, seed = source or getattr(args, "data", None), getattr(args, "seed", 0)
     if source is None and ckpt is not None:
         return load_dataset(ckpt.data if args.data_root is None else replace(ckpt.data, root=args.data_root))
     data_cfg = DataConfig(name=source or "digits", root=args.data_root, seed=seed)
@@ -492,12 +496,17 @@ def cmd_regularity(args: argparse.Namespace) -> dict[str, Any] | str:
 
     rows: dict[str, list[tuple[str, float, str]]] = {}
     judges: dict[Any, Any] = {}
+    judge_data = _dataset(args, source=args.judge_data) if args.judge_data else None
     for checkpoint in args.checkpoints:
         ckpt, data = _load(args, checkpoint)
-        key = (data.name, data.x_train.shape)
-        if key not in judges and data.y_train is not None:
-            print(f"training a classifier of {data.name} to judge decoded items...", file=sys.stderr)
-            judges[key] = fit_judge(data.x_train.numpy(), data.y_train.numpy(), seed=args.seed)
+        known = judge_data or data
+        if known.item_shape != data.item_shape:
+            raise DataError(f"The judge's data {known.name} has items of shape {known.item_shape}; "
+                            f"{data.name}'s are {data.item_shape}.")
+        key = (known.name, known.x_train.shape)
+        if key not in judges and known.y_train is not None:
+            print(f"training a classifier of {known.name} to judge decoded items...", file=sys.stderr)
+            judges[key] = fit_judge(known.x_train.numpy(), known.y_train.numpy(), seed=args.seed)
         mu, logvar = encode_all(ckpt.model, data.x_test, with_logvar=True)
         labels = None if data.y_test is None else data.y_test.numpy()
         report = regularity_report(ckpt.model, mu.numpy(), None if logvar is None else logvar.numpy(),

@@ -207,5 +207,7 @@ def test_arithmetic_bad_groups_are_one_line_errors(trained, capfd, argv, message
 def test_application_commands_refuse_data_of_another_shape(trained, capfd):
     code, _, err = run_cli(capfd, "regularity", str(trained), "--data", "moons")
     assert code == 2 and "expects items of shape (1, 8, 8), got (2,)" in err
+    code, _, err = run_cli(capfd, "regularity", str(trained), "--judge-data", "moons")
+    assert code == 2 and "The judge's data moons has items of shape (2,)" in err
     code, _, err = run_cli(capfd, "denoise", str(trained), "--level", "2", "--noise", "masking")
     assert code == 2 and "--level 2.0 is out of range" in err
