@@ -181,18 +181,7 @@ class OneClassResult(_TestCounts):
 def resolve_classes(data: Dataset, classes: Sequence[int | str]) -> tuple[int, ...]:
     """Label indices of ``classes``, each given by its name or its index."""
     _require_labels(data)
-    names = _class_names(data)
-    out = []
-    for c in classes:
-        if str(c) in names:
-            out.append(names.index(str(c)))
-        elif isinstance(c, int) and 0 <= c < len(names):
-            out.append(c)
-        else:
-            raise DataError(
-                f"{data.name} has no class {str(c)!r}; its classes are {', '.join(names)}."
-            )
-    return tuple(sorted(set(out)))
+    return tuple(sorted({data.class_label(c) for c in classes}))
 
 
 def one_class_split(data: Dataset, normal: Sequence[int | str],
@@ -240,10 +229,6 @@ def _require_labels(data: Dataset) -> None:
             f"{data.name} has no labels. One-class anomaly detection trains on one class and "
             "scores the others as anomalies; use labelled data (for a CSV, name the label column)."
         )
-
-
-def _class_names(data: Dataset) -> list[str]:
-    return [data.label_name(c) for c in range(data.n_classes)]
 
 
 # ---- scores -----------------------------------------------------------------------------

@@ -40,13 +40,10 @@ def group_members(data: Dataset, spec: str, name: str) -> np.ndarray:
     if spec.startswith("items:"):
         try:
             members = np.array([int(v) for v in spec[len("items:"):].split(",") if v.strip()], dtype=np.int64)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise DataError(f"Group {name}: items:I,J,... takes whole numbers, got {spec!r}.") from None
         return checked_members(members, len(data.x_test), name)
-    from explorer.anomaly import resolve_classes
-
     if data.y_test is None:
         raise DataError(f"{data.name} has no labels, so group {name} cannot be a class; give "
                         "items:I,J,... instead.")
-    (label,) = resolve_classes(data, [spec])
-    return np.flatnonzero(data.y_test.numpy() == label)
+    return np.flatnonzero(data.y_test.numpy() == data.class_label(spec))

@@ -274,11 +274,15 @@ def cmd_data(args: argparse.Namespace) -> list[str]:
     return list(SOURCES)
 
 
+def _is_file_source(source: str) -> bool:
+    return source.lower().endswith(UPLOAD_SUFFIXES) or Path(source).is_file()
+
+
 def _data_config(args: argparse.Namespace):
     from explorer.config import DataConfig
 
     source = args.data
-    if source.lower().endswith(UPLOAD_SUFFIXES) or Path(source).is_file():
+    if _is_file_source(source):
         return DataConfig(name="upload", path=str(Path(source).resolve()), seed=args.seed,
                           max_samples=args.max_samples, image_size=args.image_size,
                           color=args.color, label_column=args.label_column)
@@ -352,7 +356,8 @@ class _Progress:
         self.bar.update(1)
         if info.step == info.steps_per_epoch or info.step % 20 == 0:
             self.bar.set_description(f"epoch {info.epoch}/{self.epochs}")
-            self.bar.set_postfix({k: f"{v:.3g}" for k, v in info.losses.items()}, refresh=False)
+            self.bar.set_postfix({**{k: f"{v:.3g}" for k, v in info.losses.items()}, "lr": f"{info.lr:.2g}"},
+                                 refresh=False)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -371,18 +376,25 @@ def _load(args: argparse.Namespace, checkpoint: str | None = None):
 
 def _dataset(args: argparse.Namespace, ckpt=None, source: str | None = None):
     """``source`` or ``--data`` (a built-in source or a file) if given, else the checkpoint's
-    own data."""
+    own data. Other data is split the way the checkpoint's was (same seed and test share), so
+    naming the checkpoint's own source gives exactly its test split."""
     from dataclasses import replace
 
     from explorer.config import DataConfig
     from explorer.data import load_dataset
 
-    source, seed = source or getattr(args, "data", None), getattr(args, "seed", 0)
-    if source is None and ckpt is not None:
-        return load_dataset(ckpt.data if args.data_root is None else replace(ckpt.data, root=args.data_root))
-    data_cfg = DataConfig(name=source or "digits", root=args.data_root, seed=seed)
-    if Path(data_cfg.name).is_file() or data_cfg.name.lower().endswith(UPLOAD_SUFFIXES):
-        data_cfg = DataConfig(name="upload", path=str(Path(data_cfg.name).resolve()), seed=seed)
+    source = source or getattr(args, "data", None)
+    if ckpt is not None and source in (None, ckpt.data.name):
+        data_cfg = ckpt.data
+    else:
+        split = ({"seed": ckpt.data.seed, "test_fraction": ckpt.data.test_fraction,
+                  "image_size": ckpt.data.image_size, "color": ckpt.data.color}
+                 if ckpt is not None else {"seed": args.seed})
+        source = source or "digits"
+        data_cfg = (DataConfig(name="upload", path=str(Path(source).resolve()), **split)
+                    if _is_file_source(source) else DataConfig(name=source, **split))
+    if args.data_root is not None:
+        data_cfg = replace(data_cfg, root=args.data_root)
     return load_dataset(data_cfg)
 
 
@@ -492,43 +504,64 @@ def cmd_finetune(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_regularity(args: argparse.Namespace) -> dict[str, Any] | str:
     from explorer.latent import encode_all
-    from explorer.regularity import better_of, fit_judge, regularity_report
+    from explorer.regularity import favours, fit_judge, regularity_report
 
-    rows: dict[str, list[tuple[str, float, str]]] = {}
-    judges: dict[Any, Any] = {}
+    if len(set(args.checkpoints)) != len(args.checkpoints):
+        raise UsageError("The same checkpoint is named twice.")
+    names = [Path(c).name for c in args.checkpoints]
+    if len(set(names)) != len(names):
+        names = list(args.checkpoints)  # folders of one name in different places
+    from dataclasses import replace
+
+    from explorer.checkpoint import load_checkpoint
+
+    rows: dict[str, Any] = {}
     judge_data = _dataset(args, source=args.judge_data) if args.judge_data else None
-    for checkpoint in args.checkpoints:
-        ckpt, data = _load(args, checkpoint)
+    judge = data = first = None
+    for name, checkpoint in zip(names, args.checkpoints):
+        ckpt = load_checkpoint(checkpoint)
+        if data is None:  # every model runs on the same items: the first one's data or --data
+            data, first = _dataset(args, ckpt), replace(ckpt.data, root=None)
+        elif args.data is None and replace(ckpt.data, root=None) != first:
+            raise DataError(f"{args.checkpoints[0]} and {checkpoint} were trained on different data "
+                            "(or splits of it); give --data to run both on the same items.")
+        ckpt.model.check_input(data.x_test[:1])
         known = judge_data or data
         if known.item_shape != data.item_shape:
             raise DataError(f"The judge's data {known.name} has items of shape {known.item_shape}; "
                             f"{data.name}'s are {data.item_shape}.")
-        key = (known.name, known.x_train.shape)
-        if key not in judges and known.y_train is not None:
+        if judge is None and known.y_train is not None:
             print(f"training a classifier of {known.name} to judge decoded items...", file=sys.stderr)
-            judges[key] = fit_judge(known.x_train.numpy(), known.y_train.numpy(), seed=args.seed)
+            judge = fit_judge(known.x_train.numpy(), known.y_train.numpy(), seed=args.seed)
         mu, logvar = encode_all(ckpt.model, data.x_test, with_logvar=True)
         labels = None if data.y_test is None else data.y_test.numpy()
         report = regularity_report(ckpt.model, mu.numpy(), None if logvar is None else logvar.numpy(),
-                                   n_prior=args.n_prior, seed=args.seed, judge=judges.get(key),
-                                   labels=labels)
-        rows[Path(checkpoint).name] = report.as_rows()
-    names = list(rows)
-    favours: dict[str, str] = {}
+                                   n_prior=args.n_prior, seed=args.seed, judge=judge, labels=labels)
+        rows[name] = report.as_rows()
+    verdicts = {}
     if len(names) == 2:
-        for (measure, first, _), (_, second, _) in zip(*rows.values()):
-            winner = better_of(measure, first, second)
-            favours[measure] = "tie" if winner is None else names[winner]
+        verdicts = {m: "tie" if w is None else names[w] for m, w in favours(*rows.values()).items()}
+    values = {name: {m: v for m, v, _ in model_rows} for name, model_rows in rows.items()}
+    readings = {m: reading for model_rows in rows.values() for m, _, reading in model_rows}
     if args.json:
-        return {"models": {n: {m: v for m, v, _ in r} for n, r in rows.items()},
-                "reading": {m: reading for m, _, reading in rows[names[0]]}, "favours": favours}
-    width = max(len(m) for m, _, _ in rows[names[0]])
-    header = [f"{'measure':<{width}}", *(f"{n:>14}" for n in names), *(["favours"] if favours else [])]
-    lines = ["  ".join(header)]
-    for i, (measure, _, reading) in enumerate(rows[names[0]]):
-        values = [f"{r[i][1]:>14.3f}" for r in rows.values()]
-        verdict = [f"{favours[measure]:<{max(map(len, names))}}"] if favours else []
-        lines.append("  ".join([f"{measure:<{width}}", *values, *verdict, f"({reading})"]))
+        return {"models": values, "reading": readings, "favours": verdicts}
+    return _regularity_text(values, readings, verdicts)
+
+
+def _regularity_text(values: dict[str, dict[str, float]], readings: dict[str, str],
+                     verdicts: dict[str, str]) -> str:
+    measure_width = max(map(len, readings))
+    widths = {name: max(len(name), 8) for name in values}
+    verdict_width = max(map(len, verdicts.values()), default=0)
+    header = [f"{'measure':<{measure_width}}", *(f"{n:>{w}}" for n, w in widths.items())]
+    lines = ["  ".join(header + (["favours"] if verdicts else []))]
+    for measure, reading in readings.items():
+        cells = [f"{measure:<{measure_width}}"]
+        cells += [f"{values[n][measure]:>{w}.3f}" if measure in values[n] else f"{'—':>{w}}"
+                  for n, w in widths.items()]
+        if verdicts:
+            cells.append(verdicts.get(measure, "").ljust(verdict_width))
+        lines.append("  ".join(cells + [f"({reading})"]))
     return "\n".join(lines)
 
 
@@ -539,7 +572,7 @@ def cmd_denoise(args: argparse.Namespace) -> dict[str, Any]:
     if data.x_test.dim() != 4:
         raise DataError(f"Denoising compares with image filters; {data.name} has items of shape "
                         f"{tuple(data.x_test.shape[1:])}, not images.")
-    if args.level < 0 or (args.noise != "gaussian" and args.level > 1):
+    if not args.level >= 0 or (args.noise != "gaussian" and args.level > 1):  # NaN fails >= too
         raise UsageError(f"--level {args.level} is out of range: a Gaussian std is at least 0, a "
                          "share of pixels is between 0 and 1.")
     result = denoise(ckpt.model, data.x_test[:args.items], args.noise, args.level, seed=args.seed)
@@ -564,6 +597,8 @@ def cmd_arithmetic(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.render import tile, to_png
 
     ckpt, data = _load(args)
+    if args.out and data.kind != "image":
+        raise DataError(f"--out draws images; {data.name} has items of shape {data.item_shape}.")
     z = encode_all(ckpt.model, data.x_test).numpy()
     members = {g: group_members(data, spec, g) for g, spec in zip("ABC", (args.a, args.b, args.c))}
     result = analogy(z, members["A"], members["B"], members["C"])
@@ -585,9 +620,10 @@ def cmd_arithmetic(args: argparse.Namespace) -> dict[str, Any]:
         mean_decodes = decode(ckpt.model, torch.from_numpy(np.stack(list(means.values())))).numpy()
         out["class_means"] = {data.label_name(c): j for c, j in zip(means, judged(mean_decodes))}
     if args.out:
-        if data.kind != "image":
-            raise DataError(f"--out draws images; {data.name} has items of shape {data.item_shape}.")
-        atomic_write_bytes(args.out, to_png(tile(data.to_display(decoded), ncols=4, pad=2), scale=4))
+        try:
+            atomic_write_bytes(args.out, to_png(tile(data.to_display(decoded), ncols=4, pad=2), scale=4))
+        except OSError as exc:
+            raise UsageError(f"Cannot write {args.out}: {exc.strerror or exc}.") from None
         out["image"] = args.out
     return out if args.json else _arithmetic_text(out)
 

@@ -73,7 +73,8 @@ class TrainConfig:
     early_stopping_patience: int | None = None
     validation_fraction: float = 0.0
     # "one_cycle": the learning rate warms up to ``lr`` and anneals to near zero by the last
-    # step (Smith & Topin 2019); long runs end much lower than at a constant rate.
+    # step (Smith & Topin 2019); long runs end much lower than at a constant rate. As torch's
+    # OneCycleLR does by default, Adam's beta1 cycles the other way, between 0.95 and 0.85.
     schedule: Literal["constant", "one_cycle"] = "constant"
     # Each training image moves by a fresh random whole-pixel offset of up to this many pixels
     # (0: off); images only.

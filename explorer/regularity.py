@@ -13,6 +13,8 @@ from scipy.spatial import cKDTree
 from explorer.latent import decode, interpolate, natural_path
 from explorer.models import Autoencoder
 
+Rows = list[tuple[str, float, str]]  # (measure, value, how to read it), as ``as_rows`` gives
+
 
 @dataclass(frozen=True)
 class RegularityReport:
@@ -24,7 +26,7 @@ class RegularityReport:
     midpoint_valid: float | None = None  # share of decoded path midpoints a classifier is sure of
     prior_class_gap: float | None = None  # how far the prior samples' class mix is from the data's
 
-    def as_rows(self) -> list[tuple[str, float, str]]:
+    def as_rows(self) -> Rows:
         rows = [
             ("|mean code|", self.code_mean_norm, "0 for N(0, I)"),
             ("mean code variance", self.code_variance, "1 for N(0, I)"),
@@ -66,6 +68,15 @@ def better_of(measure: str, first: float, second: float, tolerance: float = 0.01
     if abs(gap) <= tolerance:
         return None
     return 0 if gap > 0 else 1
+
+
+def favours(first: Rows, second: Rows) -> dict[str, int | None]:
+    """For each measure both reports have (``RegularityReport.as_rows``), which is better: 0
+    for ``first``, 1 for ``second``, None for a tie. Matched by name, so a report without a
+    judge (no labels) is compared on the rows it has."""
+    theirs = {measure: value for measure, value, _ in second}
+    return {measure: better_of(measure, value, theirs[measure])
+            for measure, value, _ in first if measure in theirs}
 
 
 def fit_judge(x: np.ndarray, y: np.ndarray, seed: int = 0):

@@ -95,11 +95,7 @@ def fit(
     """
     device = resolve_device(cfg.device)
     model.check_input(data.x_train[:1])
-    if cfg.augment_shift and data.x_train.dim() != 4:
-        raise ModelConfigError(
-            f"Random shifts move images; this data has items of shape {tuple(data.x_train.shape[1:])}. "
-            "Set the shift to 0."
-        )
+    _check_options(cfg, data)
     trainer = MODELS[model.cfg.name].trainer
     if trainer is not None:
         return trainer(model, data, cfg, on_step, on_epoch, should_stop)
@@ -125,6 +121,19 @@ def fit(
             "size, or train on the CPU."
         ) from None
     return history
+
+
+def _check_options(cfg: TrainConfig, data: Dataset) -> None:
+    if cfg.schedule not in ("constant", "one_cycle"):
+        raise ModelConfigError(
+            f"Unknown learning-rate schedule {cfg.schedule!r}; use constant or one_cycle.")
+    if cfg.augment_shift < 0:
+        raise ModelConfigError(
+            f"The random shift is a number of pixels, at least 0, not {cfg.augment_shift}.")
+    if cfg.augment_shift and data.kind != "image":
+        raise ModelConfigError(
+            f"Random shifts move images; this data has items of shape {data.item_shape}. Set the shift to 0."
+        )
 
 
 def _validation_split(x: torch.Tensor, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -16,7 +16,7 @@ import json
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -27,8 +27,8 @@ from explorer.config import DataConfig, ModelConfig, ProjectionConfig, TrainConf
 from explorer.data import load_dataset  # noqa: E402
 from explorer.data.sample import PRETRAINED_DIR, write_mnist_sample  # noqa: E402
 from explorer.metrics import evaluate  # noqa: E402
-from explorer.models import MODELS, build_model  # noqa: E402
-from explorer.train import fit  # noqa: E402
+from explorer.models import MODELS, Autoencoder, build_model  # noqa: E402
+from explorer.train import History, fit  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,9 @@ RECIPES = [
     Recipe("mnist-conv-vae-20d", ModelConfig("conv_vae", MNIST_SHAPE, 20, channels=(32, 64)),
            TrainConfig(epochs=40, batch_size=128, lr=1e-3, **EARLY_STOPPING),
            "Convolutional VAE with a 20-D code."),
-    # Without shifts this model overfits: after 30 one-cycle epochs it reaches 3.5 on training
-    # images but 5.0 on test; shifting each training image by up to one pixel closes most of
-    # that gap (bench/deep_ae_shift.py), and a long one-cycle run does the rest.
+    # Without shifts this model overfits: after 30 one-cycle epochs it reaches 3.65 on training
+    # images but 5.08 on test; shifting each training image by up to one pixel closes most of
+    # that gap (3.91 and 4.15; bench/deep_ae_shift.py), and a long one-cycle run does the rest.
     Recipe("mnist-deep-ae-30d", ModelConfig("deep_ae", MNIST_SHAPE, 30, hidden=(1000, 500, 250)),
            TrainConfig(epochs=150, batch_size=256, lr=3e-3, schedule="one_cycle", augment_shift=1),
            "Deep autoencoder 784-1000-500-250-30 (Hinton & Salakhutdinov 2006), trained end to end "
@@ -97,7 +97,7 @@ RECIPES = [
 ]
 
 
-def model_card(recipe: Recipe, metrics: dict, seconds: float, epochs: int) -> str:
+def model_card(recipe: Recipe, metrics: dict, seconds: float, epochs: int, device: str) -> str:
     optimizer = ("scikit-learn BernoulliRBM (persistent contrastive divergence)"
                  if MODELS[recipe.model.name].trainer else "Adam")
     details = []
@@ -109,6 +109,7 @@ def model_card(recipe: Recipe, metrics: dict, seconds: float, epochs: int) -> st
     if recipe.train.augment_shift:
         details.append(f"random whole-pixel shifts of up to {recipe.train.augment_shift} px")
     explained = f" ({'; '.join(details)})" if details else ""
+    where = "the CPU" if device == "cpu" else device
     rows = "\n".join(f"| {k} | {v:.3f} |" for k, v in metrics.items() if k != "n_test")
     return (
         f"# {recipe.name}\n\n{recipe.summary}\n\n"
@@ -116,22 +117,25 @@ def model_card(recipe: Recipe, metrics: dict, seconds: float, epochs: int) -> st
         f"latent {recipe.model.latent_dim}, likelihood {recipe.model.likelihood}\n"
         f"- data: {DATA_LINES[recipe.data]}\n"
         f"- training: {epochs} epochs{explained}, batch {recipe.train.batch_size}, "
-        f"{optimizer} lr {recipe.train.lr}, seed {recipe.train.seed}, {seconds:.0f} s on the CPU\n\n"
+        f"{optimizer} lr {recipe.train.lr}, seed {recipe.train.seed}, {seconds:.0f} s on {where}\n\n"
         f"| test metric | value |\n|---|---|\n{rows}\n\n"
         "`recon_sse`: mean over test items of the summed squared error (784 pixels in [0, 1] for MNIST). "
         "`neg_elbo`: mean negative ELBO per image in nats (one posterior sample).\n"
     )
 
 
-def adopt(recipe: Recipe, folder: Path):
-    """The model and history of a checkpoint trained by ``recipe`` elsewhere; refuses one
-    whose model or training config differs, so the model card stays true."""
+def adopt(recipe: Recipe, folder: Path) -> tuple[Autoencoder, History, str]:
+    """The model, history and training device of a checkpoint trained by ``recipe`` elsewhere
+    (on any device); refuses one trained with another model, training config or data, so
+    the model card stays true."""
     checkpoint = load_checkpoint(folder)
-    if checkpoint.config != recipe.model or checkpoint.train != recipe.train:
+    same_training = replace(checkpoint.train, device=recipe.train.device) == recipe.train
+    same_data = replace(checkpoint.data, root=None) == DataConfig(recipe.data)
+    if checkpoint.config != recipe.model or not same_training or not same_data:
         sys.exit(f"{folder} was not trained by the {recipe.name} recipe:\n"
-                 f"  model {checkpoint.config}\n  train {checkpoint.train}\n"
-                 f"  recipe {recipe.model}\n         {recipe.train}")
-    return checkpoint.model, checkpoint.history
+                 f"  model {checkpoint.config}\n  train {checkpoint.train}\n  data {checkpoint.data}\n"
+                 f"  recipe {recipe.model}\n         {recipe.train}\n         {DataConfig(recipe.data)}")
+    return checkpoint.model.cpu(), checkpoint.history, checkpoint.train.device
 
 
 def main() -> None:
@@ -144,8 +148,8 @@ def main() -> None:
                         help="with one --only NAME: ship this checkpoint, trained elsewhere (say, on "
                              "a GPU machine) by exactly that recipe, instead of training it here")
     args = parser.parse_args()
-    if args.adopt and (not args.only or len(args.only) != 1):
-        parser.error("--adopt needs exactly one --only NAME")
+    if args.adopt and (not args.only or len(args.only) != 1 or args.projections_only):
+        parser.error("--adopt needs exactly one --only NAME, and no --projections-only")
     full = load_dataset(DataConfig("mnist", root=args.data_root))
     if not args.projections_only:
         write_mnist_sample(full)
@@ -164,8 +168,9 @@ def main() -> None:
             write_precomputed(folder, model, shown, PROJECTIONS)
             continue
         print(f"== {recipe.name}", flush=True)
+        device = recipe.train.device
         if args.adopt:
-            model, history = adopt(recipe, Path(args.adopt))
+            model, history, device = adopt(recipe, Path(args.adopt))
         else:
             model = build_model(recipe.model)
             history = fit(model, train_data, recipe.train,
@@ -177,7 +182,7 @@ def main() -> None:
         save_checkpoint(folder, model, DataConfig(recipe.data), recipe.train, metrics, history,
                         extra={"display_data": display, "summary": recipe.summary})
         (folder / "README.md").write_text(model_card(recipe, metrics, history.seconds,
-                                                      history.epochs_run))
+                                                      history.epochs_run, device))
         started = time.perf_counter()
         write_precomputed(folder, model, shown, PROJECTIONS)
         print(json.dumps({"name": recipe.name, **metrics,

@@ -167,9 +167,41 @@ def test_shift_augmentation_teaches_the_model_shifted_images(digits):
     assert reconstruction_sse(shifted, moved).mean() < 0.8 * reconstruction_sse(plain, moved).mean()
 
 
-def test_shift_augmentation_refuses_data_that_is_not_images(digits):
+def test_random_shift_copies_whole_pixels_and_fills_with_zeros():
+    from explorer.data.augment import random_shift
+
+    images = torch.rand(300, 2, 7, 9) + 0.5  # no zeros of their own, two channels, not square
+    moved = random_shift(images, 2, torch.Generator().manual_seed(0))
+    offsets = set()
+    for image, out in zip(images, moved):
+        found = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                 if torch.equal(out, _shifted(image, dy, dx))]
+        assert len(found) == 1  # exactly one whole-pixel shift: values copied, never blended
+        offsets.add(found[0])
+    assert len(offsets) == 25  # every offset up to 2 px turns up
+    assert torch.equal(random_shift(images, 0, torch.Generator()), images)
+
+
+def _shifted(image: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """``image`` (C, H, W) moved down ``dy`` and right ``dx`` pixels, zeros coming in."""
+    out = torch.zeros_like(image)
+    h, w = image.shape[1:]
+    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        image[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"augment_shift": 1}, "Random shifts move images.*shape \\(64,\\)"),
+        ({"augment_shift": -1}, "at least 0, not -1"),
+        ({"schedule": "cosine"}, "Unknown learning-rate schedule 'cosine'"),
+    ],
+)
+def test_bad_training_options_are_clear_errors(digits, options, message):
     from explorer.errors import ModelConfigError
 
     flat = Dataset("flat", "tabular", digits.x_train.flatten(1), None, digits.x_test.flatten(1), None)
-    with pytest.raises(ModelConfigError, match="Random shifts move images.*shape \\(64,\\)"):
-        fit(_model("ae", flat), flat, TrainConfig(epochs=1, augment_shift=1))
+    with pytest.raises(ModelConfigError, match=message):
+        fit(_model("ae", flat), flat, TrainConfig(epochs=1, **options))

@@ -74,6 +74,15 @@ class Dataset:
             return self.class_names[label]
         return str(label)
 
+    def class_label(self, name: int | str) -> int:
+        """The label of the class called ``name``, or ``name`` itself if it is a label."""
+        names = [self.label_name(c) for c in range(self.n_classes)]
+        if str(name) in names:
+            return names.index(str(name))
+        if isinstance(name, int) and 0 <= name < len(names):
+            return name
+        raise DataError(f"{self.name} has no class {str(name)!r}; its classes are {', '.join(names)}.")
+
     def to_display(self, x: torch.Tensor | np.ndarray) -> np.ndarray:
         """Items as arrays a plot can show: images ``(n, H, W)`` or ``(n, H, W, 3)`` in
         [0, 1]; series ``(n, T, C)``; tabular rows ``(n, D)``."""

@@ -10,7 +10,7 @@ import torch
 
 from explorer import charts, latent, plots
 from explorer.catalog import ModelEntry, list_models
-from explorer.regularity import BETTER, better_of, path_steps, regularity_report
+from explorer.regularity import BETTER, favours, path_steps, regularity_report
 from explorer.ui import resources
 from explorer.ui.model_picker import pick_model
 from explorer.ui.widgets import guarded, query_value, share_state, show_strip
@@ -43,8 +43,9 @@ def verdicts(chosen: list[ModelEntry], ckpts, rows: list[list[tuple[str, float, 
     they show, and explain where a plain AE holds its own."""
     names = [e.path.name for e in chosen]
     lines, ae_holds = [], []
-    for (measure, first, _), (_, second, _) in zip(*rows):
-        winner = better_of(measure, first, second)
+    values = [{measure: value for measure, value, _ in model_rows} for model_rows in rows]
+    for measure, winner in favours(*rows).items():
+        first, second = values[0][measure], values[1][measure]
         if winner is None:
             lines.append(f"- {measure}: a tie ({first:.2f} vs {second:.2f})")
             continue
@@ -156,13 +157,13 @@ def compare_page() -> None:
     with st.spinner("Measuring (the first time trains a small classifier to judge samples)…"):
         rows = [report_rows(str(e.path), m, e.display_data, str(chosen[0].path))
                 for e, m in zip(chosen, stamps)]
-    table = {
-        "measure": [r[0] for r in rows[0]],
-        chosen[0].path.name: [f"{r[1]:.3f}" for r in rows[0]],
-        chosen[1].path.name: [f"{r[1]:.3f}" for r in rows[1]],
-        "reading": [r[2] for r in rows[0]],
-    }
-    st.table(table)
+    readings = {measure: reading for model_rows in rows for measure, _, reading in model_rows}
+    values = [{measure: value for measure, value, _ in model_rows} for model_rows in rows]
+    st.table({
+        "measure": list(readings),
+        **{e.path.name: [f"{v[m]:.3f}" if m in v else "—" for m in readings] for e, v in zip(chosen, values)},
+        "reading": list(readings.values()),
+    })
     st.caption(
         "Prior samples in holes: share of 2,000 prior draws whose nearest test code is farther "
         "than 99 % of test codes are from their own nearest neighbour. Judged valid: share that a "

@@ -106,7 +106,7 @@ def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
              "end lower than at a constant rate.",
     )
     shift = int(cols[1].number_input(
-        "random shift (pixels)", 0, 4, 0, key="train_shift", disabled=data.kind != "image",
+        "random shift (pixels)", 0, 8, 0, key="train_shift", disabled=data.kind != "image",
         help="Move each training image by a fresh random whole-pixel offset of up to this many "
              "pixels: more varied training images, less overfitting on long runs.",
     ))
