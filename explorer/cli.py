@@ -530,6 +530,10 @@ def cmd_regularity(args: argparse.Namespace) -> dict[str, Any] | str:
         if known.item_shape != data.item_shape:
             raise DataError(f"The judge's data {known.name} has items of shape {known.item_shape}; "
                             f"{data.name}'s are {data.item_shape}.")
+        if judge_data is not None and data.y_test is not None and (
+                judge_data.y_train is None or set(data.y_test.tolist()) - set(judge_data.y_train.tolist())):
+            raise DataError(f"The judge's data {judge_data.name} does not have every class of {data.name}, "
+                            "so it cannot name their decodes.")
         if judge is None and known.y_train is not None:
             print(f"training a classifier of {known.name} to judge decoded items...", file=sys.stderr)
             judge = fit_judge(known.x_train.numpy(), known.y_train.numpy(), seed=args.seed)

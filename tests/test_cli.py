@@ -210,11 +210,16 @@ def test_arithmetic_bad_groups_are_one_line_errors(trained, capfd, argv, message
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
-def test_application_commands_refuse_data_of_another_shape(trained, capfd):
+def test_application_commands_refuse_data_of_another_shape(trained, tmp_path, capfd):
     code, _, err = run_cli(capfd, "regularity", str(trained), "--data", "moons")
     assert code == 2 and "expects items of shape (1, 8, 8), got (2,)" in err
     code, _, err = run_cli(capfd, "regularity", str(trained), "--judge-data", "moons")
     assert code == 2 and "The judge's data moons has items of shape (2,)" in err
+    only_eights = tmp_path / "eights.npz"
+    np.savez(only_eights, x=np.random.default_rng(0).random((300, 1, 8, 8), dtype=np.float32),
+             y=np.full(300, 8))
+    code, _, err = run_cli(capfd, "regularity", str(trained), "--judge-data", str(only_eights))
+    assert code == 2 and "does not have every class of digits" in err
 
 
 def test_regularity_compares_only_models_of_the_same_data(trained, tmp_path, capfd):
