@@ -503,40 +503,28 @@ def cmd_finetune(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_regularity(args: argparse.Namespace) -> dict[str, Any] | str:
+    from dataclasses import replace
+
+    from explorer.checkpoint import load_checkpoint
     from explorer.latent import encode_all
-    from explorer.regularity import favours, fit_judge, regularity_report
+    from explorer.regularity import favours, regularity_report
 
     if len(set(args.checkpoints)) != len(args.checkpoints):
         raise UsageError("The same checkpoint is named twice.")
     names = [Path(c).name for c in args.checkpoints]
     if len(set(names)) != len(names):
         names = list(args.checkpoints)  # folders of one name in different places
-    from dataclasses import replace
-
-    from explorer.checkpoint import load_checkpoint
-
     rows: dict[str, Any] = {}
-    judge_data = _dataset(args, source=args.judge_data) if args.judge_data else None
     judge = data = first = None
     for name, checkpoint in zip(names, args.checkpoints):
         ckpt = load_checkpoint(checkpoint)
         if data is None:  # every model runs on the same items: the first one's data or --data
             data, first = _dataset(args, ckpt), replace(ckpt.data, root=None)
+            judge = _regularity_judge(args, data)
         elif args.data is None and replace(ckpt.data, root=None) != first:
             raise DataError(f"{args.checkpoints[0]} and {checkpoint} were trained on different data "
                             "(or splits of it); give --data to run both on the same items.")
         ckpt.model.check_input(data.x_test[:1])
-        known = judge_data or data
-        if known.item_shape != data.item_shape:
-            raise DataError(f"The judge's data {known.name} has items of shape {known.item_shape}; "
-                            f"{data.name}'s are {data.item_shape}.")
-        if judge_data is not None and data.y_test is not None and (
-                judge_data.y_train is None or set(data.y_test.tolist()) - set(judge_data.y_train.tolist())):
-            raise DataError(f"The judge's data {judge_data.name} does not have every class of {data.name}, "
-                            "so it cannot name their decodes.")
-        if judge is None and known.y_train is not None:
-            print(f"training a classifier of {known.name} to judge decoded items...", file=sys.stderr)
-            judge = fit_judge(known.x_train.numpy(), known.y_train.numpy(), seed=args.seed)
         mu, logvar = encode_all(ckpt.model, data.x_test, with_logvar=True)
         labels = None if data.y_test is None else data.y_test.numpy()
         report = regularity_report(ckpt.model, mu.numpy(), None if logvar is None else logvar.numpy(),
@@ -550,6 +538,25 @@ def cmd_regularity(args: argparse.Namespace) -> dict[str, Any] | str:
     if args.json:
         return {"models": values, "reading": readings, "favours": verdicts}
     return _regularity_text(values, readings, verdicts)
+
+
+def _regularity_judge(args: argparse.Namespace, data):
+    """The classifier that judges decoded items: trained on ``--judge-data`` if given, else on
+    ``data``'s training split; None without labels."""
+    from explorer.regularity import fit_judge
+
+    known = _dataset(args, source=args.judge_data) if args.judge_data else data
+    if known.item_shape != data.item_shape:
+        raise DataError(f"The judge's data {known.name} has items of shape {known.item_shape}; "
+                        f"{data.name}'s are {data.item_shape}.")
+    if known is not data and data.y_test is not None and (
+            known.y_train is None or set(data.y_test.tolist()) - set(known.y_train.tolist())):
+        raise DataError(f"The judge's data {known.name} does not have every class of {data.name}, "
+                        "so it cannot name their decodes.")
+    if known.y_train is None:
+        return None
+    print(f"training a classifier of {known.name} to judge decoded items...", file=sys.stderr)
+    return fit_judge(known.x_train.numpy(), known.y_train.numpy(), seed=args.seed)
 
 
 def _regularity_text(values: dict[str, dict[str, float]], readings: dict[str, str],
@@ -573,15 +580,14 @@ def cmd_denoise(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.denoise import denoise
 
     ckpt, data = _load(args)
-    if data.x_test.dim() != 4:
+    if data.kind != "image":
         raise DataError(f"Denoising compares with image filters; {data.name} has items of shape "
-                        f"{tuple(data.x_test.shape[1:])}, not images.")
+                        f"{data.item_shape}, not images.")
     if not args.level >= 0 or (args.noise != "gaussian" and args.level > 1):  # NaN fails >= too
         raise UsageError(f"--level {args.level} is out of range: a Gaussian std is at least 0, a "
                          "share of pixels is between 0 and 1.")
     result = denoise(ckpt.model, data.x_test[:args.items], args.noise, args.level, seed=args.seed)
-    best_filter = max((n for n in result.psnr if n not in ("noisy input", "autoencoder")),
-                      key=result.psnr.__getitem__)
+    best_filter = max(result.filtered, key=result.psnr.__getitem__)
     return {"checkpoint": args.checkpoint, "data": data.name, "items": len(result.noisy),
             "noise": args.noise, "level": args.level,
             **{f"psnr {name}": value for name, value in result.psnr.items()},
@@ -597,7 +603,7 @@ def cmd_arithmetic(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.arithmetic import analogy, class_means, group_mean, group_members
     from explorer.io import atomic_write_bytes
     from explorer.latent import decode, encode_all
-    from explorer.regularity import fit_judge
+    from explorer.regularity import fit_judge, judge_verdicts
     from explorer.render import tile, to_png
 
     ckpt, data = _load(args)
@@ -615,9 +621,8 @@ def cmd_arithmetic(args: argparse.Namespace) -> dict[str, Any]:
         judge = fit_judge(data.x_train.numpy(), data.y_train.numpy())
 
         def judged(items: np.ndarray) -> list[dict[str, Any]]:
-            proba = judge.predict_proba(items.reshape(len(items), -1))
-            return [{"class": data.label_name(int(judge.classes_[p.argmax()])), "confidence": float(p.max())}
-                    for p in proba]
+            return [{"class": data.label_name(int(c)), "confidence": float(p)}
+                    for c, p in zip(*judge_verdicts(judge, items))]
 
         out["result"] = judged(decoded[-1:])[0]
         means = class_means(z, data.y_test.numpy())

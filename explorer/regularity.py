@@ -97,12 +97,18 @@ def judged_valid(judge, items: np.ndarray, confidence: float = 0.9) -> float:
     return float((proba.max(axis=1) >= confidence).mean())
 
 
+def judge_verdicts(judge, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The class the judge gives each item and how sure it is of it (its probability)."""
+    proba = judge.predict_proba(items.reshape(len(items), -1))
+    return judge.classes_[proba.argmax(axis=1)], proba.max(axis=1)
+
+
 def class_mix_gap(judge, items: np.ndarray, labels: np.ndarray) -> float:
     """Total variation distance between the classes the judge gives ``items`` and the classes
     of the data (``labels``): 0 when decoded prior samples show every class as often as the
     data does, 1 when they show none of its classes. A prior that visits only part of a map
     scores badly here even when each of its decodes is a fine digit."""
-    predicted = judge.classes_[judge.predict_proba(items.reshape(len(items), -1)).argmax(axis=1)]
+    predicted, _ = judge_verdicts(judge, items)
     classes = np.union1d(judge.classes_, labels)
     decoded_mix = (predicted[:, None] == classes).mean(axis=0)
     data_mix = (labels[:, None] == classes).mean(axis=0)

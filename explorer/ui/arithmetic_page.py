@@ -8,6 +8,7 @@ import torch
 
 from explorer import latent, plots
 from explorer.arithmetic import analogy, class_means, group_mean
+from explorer.regularity import judge_verdicts
 from explorer.ui import resources
 from explorer.ui.model_picker import OpenModel, open_model
 from explorer.ui.widgets import guarded, point_index, selected_points, show_items, show_strip
@@ -108,10 +109,9 @@ def verdict(opened: OpenModel, decoded: np.ndarray) -> None:
     judge = resources.judge(*opened.key)
     if judge is None:
         return
-    proba = judge.predict_proba(decoded.reshape(1, -1))[0]
-    best = int(np.argmax(proba))
-    label = opened.view.data.label_name(int(judge.classes_[best]))
-    st.caption(f"A classifier of real items calls the result **{label}** ({proba[best]:.0%} sure).")
+    (label,), (sure,) = judge_verdicts(judge, decoded)
+    st.caption(f"A classifier of real items calls the result **{opened.view.data.label_name(int(label))}** "
+               f"({sure:.0%} sure).")
 
 
 def per_item(opened: OpenModel, members: dict[str, np.ndarray], n: int = 8) -> None:
