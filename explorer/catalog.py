@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from explorer.checkpoint import read_config
+from explorer.checkpoint import read_config, stored_dataset
 from explorer.config import ProjectionConfig
 from explorer.data import Dataset
 from explorer.data.sample import PRETRAINED_DIR
@@ -115,21 +115,15 @@ def projection_cache_dir(folder: Path, z: np.ndarray, cfg: ProjectionConfig) -> 
     return user_cache() / "projections"
 
 
-DISPLAY_FILE = "display.npz"
-
-
-def write_display_data(folder: Path, data: Dataset) -> None:
-    """Keep the test split beside a model trained on an upload, which may not exist later."""
-    arrays = {"x_test": data.x_test.numpy(), "kind": np.array(data.kind)}
-    if data.y_test is not None:
-        arrays["y_test"] = data.y_test.numpy()
-    if data.class_names:
-        arrays["class_names"] = np.array(data.class_names)
-    atomic_write_npz(folder / DISPLAY_FILE, arrays)
+LEGACY_DISPLAY_FILE = "display.npz"  # the test split only, as runs saved before data.npz kept it
 
 
 def read_display_data(folder: Path, name: str) -> Dataset | None:
-    path = folder / DISPLAY_FILE
+    """The data a model folder keeps with it (see ``checkpoint.stored_dataset``), or None."""
+    stored = stored_dataset(folder)
+    if stored is not None:
+        return stored
+    path = folder / LEGACY_DISPLAY_FILE
     if not path.is_file():
         return None
     with np.load(path, allow_pickle=False) as f:

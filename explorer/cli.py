@@ -106,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--image-size", type=_positive_int, default=28, help="image uploads: side length")
     train.add_argument("--color", choices=("grayscale", "rgb"), default="grayscale")
     _data_root(train)
-    train.add_argument("--out", default=None, help="checkpoint folder (default: runs/NAME)")
+    train.add_argument("--out", default=None, help="checkpoint folder (default: runs/NAME); it must "
+                       "not exist yet, be empty, or hold a checkpoint and --overwrite be given")
+    train.add_argument("--overwrite", action="store_true", help="replace the checkpoint at --out")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     evaluate = command("evaluate", "report test-split metrics of a checkpoint")
@@ -291,7 +293,7 @@ def _data_config(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
-    from explorer.checkpoint import save_checkpoint
+    from explorer.checkpoint import check_save_target, save_checkpoint
     from explorer.config import TrainConfig
     from explorer.data import load_dataset
     from explorer.device import resolve_device
@@ -318,9 +320,10 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         validation_fraction=args.validation_fraction, early_stopping_patience=args.patience,
         schedule=args.schedule, augment_shift=args.augment_shift,
     )
-    model = build_model(model_cfg)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = Path(args.out or f"runs/{args.model}-{data.name}-{args.latent_dim}d-{stamp}")
+    out = check_save_target(args.out or f"runs/{args.model}-{data.name}-{args.latent_dim}d-{stamp}",
+                            args.overwrite)
+    model = build_model(model_cfg)
     progress = _Progress(train_cfg.epochs, quiet=args.quiet)
     diverged: TrainingDivergedError | None = None
     try:
@@ -330,7 +333,9 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         progress.close()
     metrics = evaluate(model, data)
-    save_checkpoint(out, model, data_cfg, train_cfg, metrics, history)
+    # An upload may not exist elsewhere, or another file may take its name: keep its data.
+    save_checkpoint(out, model, data_cfg, train_cfg, metrics, history, overwrite=args.overwrite,
+                    dataset=data if data_cfg.name == "upload" else None)
     if diverged is not None:
         raise TrainingDivergedError(f"{diverged} The last good weights were saved to {out}.")
     return {"checkpoint": str(out), "epochs_run": history.epochs_run,
@@ -383,7 +388,13 @@ def _dataset(args: argparse.Namespace, ckpt=None, source: str | None = None):
     from explorer.config import DataConfig
     from explorer.data import load_dataset
 
+    from explorer.checkpoint import stored_dataset
+
     source = source or getattr(args, "data", None)
+    if ckpt is not None and source is None and ckpt.path is not None:
+        stored = stored_dataset(ckpt.path)
+        if stored is not None:
+            return stored
     if ckpt is not None and source in (None, ckpt.data.name):
         data_cfg = ckpt.data
     else:

@@ -25,6 +25,15 @@ class CheckpointError(ExplorerError):
     """A checkpoint folder is missing, corrupt, foreign or of an unknown version."""
 
 
+class CheckpointExistsError(CheckpointError):
+    """A save would replace an existing checkpoint and was not asked to."""
+
+
+class OutputPathError(ExplorerError):
+    """An output path that cannot or must not be written: a file or folder of the user's, a
+    system folder, a read-only place."""
+
+
 class DeviceError(ExplorerError):
     """The requested device does not exist here."""
 

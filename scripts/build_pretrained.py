@@ -180,7 +180,7 @@ def main() -> None:
         # The data config names the source without this machine's path to it.
         display = "mnist_sample" if recipe.data == "mnist" else recipe.data
         save_checkpoint(folder, model, DataConfig(recipe.data), recipe.train, metrics, history,
-                        extra={"display_data": display, "summary": recipe.summary})
+                        extra={"display_data": display, "summary": recipe.summary}, overwrite=True)
         (folder / "README.md").write_text(model_card(recipe, metrics, history.seconds,
                                                       history.epochs_run, device))
         started = time.perf_counter()

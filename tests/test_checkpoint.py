@@ -10,12 +10,12 @@ from explorer.models import MODELS, build_model, model_config
 from explorer.train import History
 
 
-def _saved(tmp_path, name="vae"):
+def _saved(tmp_path, name="vae", overwrite=False):
     shape = (1, 8, 8) if MODELS[name].fits("image") else (16, 2)
     model = build_model(model_config(name, shape, 3))
     history = History(train={"total": [3.0, 2.0]}, epochs_run=2, seconds=1.5)
     folder = save_checkpoint(tmp_path / "ckpt", model, DataConfig("digits"), TrainConfig(epochs=2),
-                             {"recon_sse": 1.25}, history)
+                             {"recon_sse": 1.25}, history, overwrite=overwrite)
     return model, folder
 
 
@@ -44,7 +44,7 @@ def test_config_records_versions(tmp_path):
 
 def test_save_replaces_atomically_and_leaves_no_temp_folders(tmp_path):
     _saved(tmp_path)
-    model, folder = _saved(tmp_path, "ae")
+    model, folder = _saved(tmp_path, "ae", overwrite=True)
     assert load_checkpoint(folder).config.name == "ae"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
 

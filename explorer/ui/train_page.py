@@ -8,7 +8,7 @@ import time
 import streamlit as st
 
 from explorer import plots
-from explorer.catalog import runs_dir, write_display_data
+from explorer.catalog import runs_dir
 from explorer.checkpoint import save_checkpoint
 from explorer.config import DataConfig, ModelConfig, TrainConfig
 from explorer.data import SOURCES, Dataset, load_dataset
@@ -182,8 +182,7 @@ def save_panel(job: TrainingJob) -> None:
             st.error("Use letters, digits, '.', '_' and '-' for the name (at most 80 characters).")
             return
         folder = save_checkpoint(
-            runs_dir() / name, job.model, data_cfg, job.cfg, metrics, job.snapshot().history
+            runs_dir() / name, job.model, data_cfg, job.cfg, metrics, job.snapshot().history,
+            dataset=data if data_cfg.name == "upload" else None,
         )
-        if data_cfg.name == "upload":
-            write_display_data(folder, data)
         st.success(f"Saved to {folder}. Open it on the Explore page.")
