@@ -211,7 +211,8 @@ def recover(folder: str | Path) -> None:
         if not pid.isdigit() or _alive(int(pid)) or not _only_checkpoint_files(partial):
             continue
         try:
-            if not folder.exists() and (partial / CONFIG_FILE).is_file() and (partial / WEIGHTS_FILE).is_file():
+            complete = (partial / CONFIG_FILE).is_file() and (partial / WEIGHTS_FILE).is_file()
+            if complete and not folder.exists():
                 os.rename(partial, folder)
             else:
                 shutil.rmtree(partial)

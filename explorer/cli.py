@@ -385,10 +385,9 @@ def _dataset(args: argparse.Namespace, ckpt=None, source: str | None = None):
     naming the checkpoint's own source gives exactly its test split."""
     from dataclasses import replace
 
+    from explorer.checkpoint import stored_dataset
     from explorer.config import DataConfig
     from explorer.data import load_dataset
-
-    from explorer.checkpoint import stored_dataset
 
     source = source or getattr(args, "data", None)
     if ckpt is not None and source is None and ckpt.path is not None:
