@@ -122,7 +122,8 @@ def main() -> int:
         print(bs.NO_CHROMIUM, file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"LATENT_EXPLORER_RUNS": str(Path(tmp) / "runs"), "LATENT_EXPLORER_CACHE": str(Path(tmp) / "cache")}
+        env = {"LATENT_EXPLORER_RUNS": str(Path(tmp) / "runs"),
+               "LATENT_EXPLORER_CACHE": str(Path(tmp) / "cache")}
         with bs.streamlit_server("app.py", env=env) as url:
             rows, peak = asyncio.run(run(url, args.viewers, args.trainers, args.moves, url.pid))
     print(f"{'session':<12} {'open (s)':>9} {'total (s)':>10}  result")
