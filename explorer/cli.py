@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = command("evaluate", "report test-split metrics of a checkpoint")
     evaluate.add_argument("checkpoint")
+    evaluate.add_argument("--nll-samples", type=int, default=100, choices=range(0, 5001), metavar="K",
+                          help="VAEs: importance samples per item for the test log-likelihood "
+                               "estimate `nll` (Burda et al. 2016; 0 skips it)")
     _data_root(evaluate)
 
     encode = command("encode", "write the latent codes of a split to .npz or .csv")
@@ -409,11 +412,20 @@ def _dataset(args: argparse.Namespace, ckpt=None, source: str | None = None):
 
 
 def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    from explorer.likelihood import latent_usage, log_likelihood
     from explorer.metrics import evaluate
 
     ckpt, data = _load(args)
-    return {"checkpoint": args.checkpoint, "model": ckpt.config.name, "data": data.name,
-            "latent_dim": ckpt.config.latent_dim, **evaluate(ckpt.model, data)}
+    report = {"checkpoint": args.checkpoint, "model": ckpt.config.name, "data": data.name,
+              "latent_dim": ckpt.config.latent_dim, **evaluate(ckpt.model, data)}
+    if ckpt.model.variational and args.nll_samples > 0:
+        print(f"estimating the test log-likelihood with {args.nll_samples} importance samples per "
+              "item...", file=sys.stderr)
+        report["nll"] = -log_likelihood(ckpt.model, data.x_test, k=args.nll_samples).mean().item()
+        report["nll_samples"] = args.nll_samples
+    if ckpt.model.variational and ckpt.config.posterior == "gaussian":
+        report["active_units"] = latent_usage(ckpt.model, data.x_test).n_active
+    return report
 
 
 def _codes(args: argparse.Namespace):

@@ -79,11 +79,15 @@ class Autoencoder(nn.Module):
         mu, logvar = h.chunk(2, dim=1)
         return mu, logvar.clamp(-20.0, 10.0)
 
+    def vmf_parameters(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean direction and concentration of a vMF posterior q(z | x)."""
+        return _vmf_parameters(self.head(self.encoder(x)))
+
     def sample_posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The posterior mean, one reparameterized draw z ~ q(z | x) and KL(q || prior) per
         item, for variational models."""
         if self.cfg.posterior == "vmf":
-            mu, kappa = _vmf_parameters(self.head(self.encoder(x)))
+            mu, kappa = self.vmf_parameters(x)
             return mu, vmf.sample(mu, kappa), vmf.kl_to_uniform(kappa, self.latent_dim)
         mu, logvar = self.posterior(x)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)

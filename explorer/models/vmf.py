@@ -131,6 +131,17 @@ def sample(mu: torch.Tensor, kappa: torch.Tensor) -> torch.Tensor:
     return z - 2 * (z * u).sum(dim=1, keepdim=True) * u
 
 
+def log_density(z: torch.Tensor, mu: torch.Tensor, kappa: torch.Tensor) -> torch.Tensor:
+    """log vMF(z | mu, kappa) per row, with respect to the sphere's surface measure (no
+    gradient). log C_m(kappa) is written with the scaled Bessel function, as in the KL."""
+    m = mu.shape[1]
+    v = m / 2 - 1
+    k = _float64(kappa)
+    log_norm = v * np.log(k) - m / 2 * math.log(2 * math.pi) - np.log(ive(v, k))
+    cos = _float64((z * mu).sum(dim=1))
+    return torch.from_numpy(log_norm + k * (cos - 1)).to(mu)
+
+
 def uniform(n: int, m: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """n points uniform on S^{m-1}: normalized standard normals, which are isotropic."""
     return torch.nn.functional.normalize(torch.randn(n, m, generator=generator), dim=1)
