@@ -167,6 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     regularity.add_argument("--n-prior", type=_positive_int, default=2000, help="prior samples to decode")
     regularity.add_argument("--seed", type=int, default=0)
 
+    samplers = command("samplers", "make any autoencoder generative: decode samples of the prior and of a "
+                       "Gaussian mixture fitted to the training codes (Ghosh et al. 2020), each judged "
+                       "by a classifier of real items: class mix, confident share, Fréchet distance")
+    samplers.add_argument("checkpoint")
+    _data_source(samplers)
+    samplers.add_argument("--n", type=_positive_int, default=2000, help="samples per sampler")
+    samplers.add_argument("--seed", type=int, default=0)
+
     denoise = command("denoise", "denoising: PSNR of the noisy input, the autoencoder's reconstruction "
                       "and the best-tuned median and Gaussian filters (scipy.ndimage)")
     denoise.add_argument("checkpoint")
@@ -598,6 +606,36 @@ def _regularity_text(values: dict[str, dict[str, float]], readings: dict[str, st
     return "\n".join(lines)
 
 
+def cmd_samplers(args: argparse.Namespace) -> dict[str, Any] | str:
+    from explorer.latent import encode_all
+    from explorer.regularity import fit_judge
+    from explorer.samplers import SAMPLERS, sampler_report
+
+    ckpt, data = _load(args)
+    if data.y_train is None:
+        raise DataError(f"{data.name} has no labels; judging decoded samples needs a classifier of "
+                        "labelled items. Give labelled data with --data.")
+    print(f"training a classifier of {data.name} to judge decoded samples...", file=sys.stderr)
+    judge = fit_judge(data.x_train.numpy(), data.y_train.numpy(), seed=args.seed)
+    train_codes = encode_all(ckpt.model, data.x_train).numpy()
+    reports = {}
+    for name in SAMPLERS:
+        print(f"decoding {args.n} samples of the {name} sampler...", file=sys.stderr)
+        r = sampler_report(ckpt.model, name, judge, data.x_test.numpy(),
+                           None if data.y_test is None else data.y_test.numpy(), train_codes, args.n,
+                           args.seed)
+        reports[name] = {"class_mix": r.class_mix, "confident": r.confident, "frechet": r.frechet}
+    out = {"checkpoint": args.checkpoint, "data": data.name, "n": args.n, "samplers": reports}
+    if args.json:
+        return out
+    lines = [f"{'sampler':<8} {'class mix':>10} {'confident':>10} {'Fréchet':>10}"]
+    lines += [f"{name:<8} {r['class_mix']:>10.3f} {r['confident']:>10.3f} {r['frechet']:>10.2f}"
+              for name, r in reports.items()]
+    return "\n".join([*lines, "(class mix: total variation from the test set's, lower is better; confident: "
+                       "share judged one class at >= 90 %; Fréchet: distance to real items in the judge's "
+                       "features, lower is better)"])
+
+
 def cmd_denoise(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.denoise import denoise
 
@@ -736,6 +774,7 @@ COMMANDS = {
     "knn": cmd_knn,
     "finetune": cmd_finetune,
     "regularity": cmd_regularity,
+    "samplers": cmd_samplers,
     "denoise": cmd_denoise,
     "arithmetic": cmd_arithmetic,
     "anomaly": cmd_anomaly,
