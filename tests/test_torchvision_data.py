@@ -403,3 +403,23 @@ def test_celeba_cli_passes_image_size_and_colour(celeba_root: Path) -> None:
     data = json.loads((out / "config.json").read_text())["data"]
     assert (data["name"], data["image_size"], data["color"]) == ("celeba", 8, "rgb")
 
+
+
+def test_train_page_picker_shows_missing_files_as_an_error(tmp_path: Path, monkeypatch) -> None:
+    from app_support import page
+
+    monkeypatch.setenv("LATENT_EXPLORER_DATA", str(tmp_path))
+    monkeypatch.setenv("LATENT_EXPLORER_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("LATENT_EXPLORER_CACHE", str(tmp_path / "cache"))
+    at = page("from explorer.ui.train_page import train_page\ntrain_page()\n")
+    for spec in TORCHVISION_SETS:
+        if spec.name == "mnist":
+            continue  # its download attempt is covered in test_data.py
+        at.selectbox(key="train_data").set_value(spec.name).run()
+        assert not at.exception, [e.message for e in at.exception]
+        assert [e.value for e in at.error] == [at.error[0].value]
+        assert f"files not found under {tmp_path / spec.folder}" in at.error[0].value
+    (x, y), (xt, yt) = _digits(20, 10), _digits(10, 10)
+    _write_idx_set(tmp_path / "FashionMNIST" / "raw", IDX, x, y, xt, yt)
+    at.selectbox(key="train_data").set_value("fashion_mnist").run()
+    assert not at.error and "fashion_mnist: 20 training and 10 test items" in at.caption[0].value
