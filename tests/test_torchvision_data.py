@@ -147,7 +147,7 @@ def test_missing_files_say_which_go_where_and_never_download(tmp_path: Path, mon
     with pytest.raises(DataNotFoundError) as info:
         _load(name, tmp_path)
     message = str(info.value)
-    assert f"files not found under {tmp_path / folder} missing" in message
+    assert f"files not found under {tmp_path / folder}. Put " in message
     assert all(f in message for f in files)
     assert "--data-root" in message and "LATENT_EXPLORER_DATA" in message and "\n" not in message
     if name == "celeba":
@@ -158,7 +158,7 @@ def test_only_the_missing_files_are_listed_as_missing(tmp_path: Path) -> None:
     (x, y), (xt, yt) = _digits(4, 2), _digits(4, 2)
     _write_idx_set(tmp_path / "KMNIST" / "raw", IDX, x, y, xt, yt)
     (tmp_path / "KMNIST" / "raw" / "t10k-labels-idx1-ubyte").unlink()
-    with pytest.raises(DataNotFoundError, match=r"missing t10k-labels-idx1-ubyte\. Put train-images"):
+    with pytest.raises(DataNotFoundError, match=r"\(missing t10k-labels-idx1-ubyte\)\. Put train-images"):
         _load("kmnist", tmp_path)
 
 

@@ -115,11 +115,12 @@ def _require_files(spec: TorchvisionSet, root: Path) -> None:
     if not missing:
         return
     if not spec.downloads:
-        raise _not_found(spec, root, f"missing {_listing(missing)}")
+        some = len(missing) < len(spec.files)
+        raise _not_found(spec, root, f" (missing {_listing(missing)})" if some else "")
     try:
         _torchvision_class(spec)(root=str(root), download=True, **dict(spec.options))
     except Exception as exc:  # any network failure: say where the files go
-        raise _not_found(spec, root, f"and the download failed ({type(exc).__name__})") from None
+        raise _not_found(spec, root, f" and the download failed ({type(exc).__name__})") from None
 
 
 def _present(path: Path, is_folder: bool) -> bool:
@@ -128,7 +129,7 @@ def _present(path: Path, is_folder: bool) -> bool:
 
 def _not_found(spec: TorchvisionSet, root: Path, why: str) -> DataNotFoundError:
     return DataNotFoundError(
-        f"{spec.title} files not found under {root / spec.folder} {why}. Put {_listing(spec.files)} "
+        f"{spec.title} files not found under {root / spec.folder}{why}. Put {_listing(spec.files)} "
         f"there ({spec.origin}), or pass --data-root (or set {DATA_ROOT_ENV}) to the folder that "
         f"holds {spec.folder}.{spec.advice}"
     )
@@ -169,6 +170,8 @@ def _open_idx(spec: TorchvisionSet, root: Path, train: bool, cfg: DataConfig) ->
             f"({type(exc).__name__}: {exc}). Use the uncompressed originals (gunzip the .gz "
             "downloads)."
         ) from None
+    # (torchvision would read a legacy processed/*.pt instead, with torch.load(weights_only=True),
+    # which rebuilds tensors only, never arbitrary objects.)
     data = part.data
     # EMNIST's files store each image column by column; torchvision returns them as stored.
     images = (lambda keep: data[keep].transpose(1, 2)) if spec.transposed else (lambda keep: data[keep])
@@ -260,7 +263,7 @@ _IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images
 TORCHVISION_SETS: tuple[TorchvisionSet, ...] = (
     TorchvisionSet(
         name="mnist", title="MNIST", dataset="MNIST", format="idx", folder="MNIST/raw",
-        files=_IDX_FILES, origin="the four uncompressed idx-ubyte files",
+        files=_IDX_FILES, origin="gunzipped from ossci-datasets.s3.amazonaws.com/mnist",
         class_names=tuple(str(d) for d in range(10)), downloads=True,
     ),
     TorchvisionSet(
