@@ -62,7 +62,7 @@ class TorchvisionSet:
         ``cfg.max_samples`` keeps a fixed-seed subset of each split."""
         root = resolve_root(cfg.root)
         _require_files(self, root)
-        splits = [_OPENERS[self.format](self, root, train, cfg) for train in (True, False)]
+        splits = _OPENERS[self.format](self, root, cfg)
         (x_train, y_train), (x_test, y_test) = (
             s.take(_keep(s.size, cfg, offset)) for offset, s in enumerate(splits)
         )
@@ -160,7 +160,11 @@ def _not_official(
 # ---- the three formats --------------------------------------------------------------------
 
 
-def _open_idx(spec: TorchvisionSet, root: Path, train: bool, cfg: DataConfig) -> _Split:
+def _open_idx(spec: TorchvisionSet, root: Path, cfg: DataConfig) -> tuple[_Split, _Split]:
+    return _idx_split(spec, root, train=True), _idx_split(spec, root, train=False)
+
+
+def _idx_split(spec: TorchvisionSet, root: Path, train: bool) -> _Split:
     try:
         part = _torchvision_class(spec)(root=str(root), train=train, download=False, **dict(spec.options))
     except (AssertionError, RuntimeError, TypeError, ValueError) as exc:
@@ -183,7 +187,11 @@ def _open_idx(spec: TorchvisionSet, root: Path, train: bool, cfg: DataConfig) ->
     )
 
 
-def _open_cifar(spec: TorchvisionSet, root: Path, train: bool, cfg: DataConfig) -> _Split:
+def _open_cifar(spec: TorchvisionSet, root: Path, cfg: DataConfig) -> tuple[_Split, _Split]:
+    return _cifar_split(spec, root, train=True), _cifar_split(spec, root, train=False)
+
+
+def _cifar_split(spec: TorchvisionSet, root: Path, train: bool) -> _Split:
     # The batches are pickles, and a pickle can run code. torchvision's CIFAR10 unpickles them
     # only after checking each file's MD5 against the official release (the meta file too),
     # and with download=False it raises otherwise: only the release's own bytes are unpickled.
@@ -203,7 +211,7 @@ def _open_cifar(spec: TorchvisionSet, root: Path, train: bool, cfg: DataConfig) 
     )
 
 
-def _open_celeba(spec: TorchvisionSet, root: Path, train: bool, cfg: DataConfig) -> _Split:
+def _open_celeba(spec: TorchvisionSet, root: Path, cfg: DataConfig) -> tuple[_Split, _Split]:
     from PIL import Image, ImageOps
 
     cls = _torchvision_class(spec)
@@ -218,26 +226,31 @@ def _open_celeba(spec: TorchvisionSet, root: Path, train: bool, cfg: DataConfig)
         return pixels.unsqueeze(0) if mode == "L" else pixels.permute(2, 0, 1)
 
     try:
-        # The official partition: 0 train, 1 validation (unused here), 2 test.
-        part = cls(root=str(root), split="train" if train else "test", target_type=[], transform=face,
-                   download=False, **dict(spec.options))
+        # torchvision parses all five tables (202,599 rows each) on every construction, whatever
+        # the split, which takes tens of seconds: open all rows once and split them here.
+        part = cls(root=str(root), split="all", target_type=[], transform=face, download=False,
+                   **dict(spec.options))
     except RuntimeError as exc:
         checksums = [(name, md5) for _, md5, name in cls.file_list if not name.endswith(".zip")]
         raise _not_official(spec, root, checksums, exc) from None
     if spec.attribute not in part.attr_names:
         raise DataError(f"{spec.title}: list_attr_celeba.txt has no {spec.attribute!r} column.")
     labels = part.attr[:, part.attr_names.index(spec.attribute)].long()
+    # The official partition (torchvision has checked the file's MD5): rows of "NAME.jpg P",
+    # P = 0 train, 1 validation (unused here), 2 test, in the same order as the other tables.
+    partition = np.array((root / spec.folder / "list_eval_partition.txt").read_text().split()[1::2],
+                         dtype=np.int64)
 
-    def pixels(keep: np.ndarray) -> torch.Tensor:
+    def decode(rows: np.ndarray) -> torch.Tensor:
         channels = 1 if mode == "L" else 3
-        if len(keep) * channels * size * size * 4 > CELEBA_MAX_BYTES:
+        if len(rows) * channels * size * size * 4 > CELEBA_MAX_BYTES:
             raise DataError(
-                f"{spec.title}: {len(keep):,} faces at {channels}x{size}x{size} would take "
-                f"{len(keep) * channels * size * size * 4 / 2**30:.1f} GiB; keep a subset with "
+                f"{spec.title}: {len(rows):,} faces at {channels}x{size}x{size} would take "
+                f"{len(rows) * channels * size * size * 4 / 2**30:.1f} GiB; keep a subset with "
                 "--max-samples (e.g. 20000)."
             )
         faces = []
-        for i in keep.tolist():
+        for i in rows.tolist():
             try:
                 faces.append(part[i][0])
             except OSError as exc:  # a listed face is missing or not a readable image
@@ -248,10 +261,15 @@ def _open_celeba(spec: TorchvisionSet, root: Path, train: bool, cfg: DataConfig)
                 ) from None
         return torch.stack(faces)
 
-    return _Split(size=len(part), labels=labels, classes=None, pixels=pixels)
+    def split(partition_id: int) -> _Split:
+        rows = np.flatnonzero(partition == partition_id)
+        return _Split(size=len(rows), labels=labels[torch.from_numpy(rows)], classes=None,
+                      pixels=lambda keep: decode(rows[keep]))
+
+    return split(0), split(2)
 
 
-_OPENERS: dict[Format, Callable[[TorchvisionSet, Path, bool, DataConfig], _Split]] = {
+_OPENERS: dict[Format, Callable[[TorchvisionSet, Path, DataConfig], tuple[_Split, _Split]]] = {
     "idx": _open_idx,
     "cifar": _open_cifar,
     "celeba": _open_celeba,
