@@ -218,7 +218,8 @@ def _open_celeba(spec: TorchvisionSet, root: Path, cfg: DataConfig) -> tuple[_Sp
     size, mode = cfg.image_size, "L" if cfg.color == "grayscale" else "RGB"
 
     def face(image: Image.Image) -> torch.Tensor:
-        # Decode the JPEG at a reduced scale no smaller than the output (much faster), then
+        # Let the JPEG decoder scale down by DCT (far less work than a full decode) to no less
+        # than the output size, then
         # crop the central square of the aligned face and resize it.
         image.draft(mode, (size, size))
         square = ImageOps.fit(image.convert(mode), (size, size), Image.Resampling.BILINEAR)
