@@ -103,8 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     train.add_argument("--max-samples", type=_positive_int, default=None)
     train.add_argument("--label-column", default=None, help="CSV uploads: the label column")
-    train.add_argument("--image-size", type=_positive_int, default=28, help="image uploads: side length")
-    train.add_argument("--color", choices=("grayscale", "rgb"), default="grayscale")
+    train.add_argument("--image-size", type=_positive_int, default=28,
+                       help="image uploads and celeba: side length (64 is usual for celeba)")
+    train.add_argument("--color", choices=("grayscale", "rgb"), default="grayscale",
+                       help="image uploads and celeba")
     _data_root(train)
     train.add_argument("--out", default=None, help="checkpoint folder (default: runs/NAME); it must "
                        "not exist yet, be empty, or hold a checkpoint and --overwrite be given")
@@ -230,7 +232,8 @@ def _data_source(p: argparse.ArgumentParser) -> None:
 
 def _data_root(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", default=None,
-                   help="folder holding MNIST/raw (default: $LATENT_EXPLORER_DATA or ./data)")
+                   help="folder holding MNIST/raw, FashionMNIST/raw, KMNIST/raw, EMNIST/raw, "
+                        "cifar-10-batches-py or celeba (default: $LATENT_EXPLORER_DATA or ./data)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -300,7 +303,7 @@ def _data_config(args: argparse.Namespace):
                           max_samples=args.max_samples, image_size=args.image_size,
                           color=args.color, label_column=args.label_column)
     return DataConfig(name=source, root=args.data_root, seed=args.seed,
-                      max_samples=args.max_samples)
+                      max_samples=args.max_samples, image_size=args.image_size, color=args.color)
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:

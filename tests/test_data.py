@@ -84,7 +84,10 @@ def _assert_stratified(ds: Dataset, tolerance: float = 0.05) -> None:
 
 
 def test_every_source_is_tested() -> None:
-    assert set(SOURCES) == set(BUILTIN) | {"mnist", "mnist_sample"}
+    # The torchvision sets (mnist, fashion_mnist, ...) are tested in test_torchvision_data.py.
+    from explorer.data.torchvision_sets import TORCHVISION_SETS
+
+    assert set(SOURCES) == set(BUILTIN) | {"mnist_sample"} | {s.name for s in TORCHVISION_SETS}
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN))

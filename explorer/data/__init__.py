@@ -7,13 +7,12 @@ from collections.abc import Callable
 from explorer.config import DataConfig
 from explorer.data import builtin
 from explorer.data.base import Dataset, Kind, split
-from explorer.data.mnist import DATA_ROOT_ENV, load_mnist, resolve_root
 from explorer.data.sample import load_mnist_sample
+from explorer.data.torchvision_sets import DATA_ROOT_ENV, TORCHVISION_SETS, resolve_root
 from explorer.errors import DataError
 
 SOURCES: dict[str, Callable[[DataConfig], Dataset]] = {
     "digits": builtin.load_digits,
-    "mnist": load_mnist,
     "mnist_sample": load_mnist_sample,
     "swiss_roll": builtin.load_swiss_roll,
     "moons": builtin.load_moons,
@@ -21,6 +20,8 @@ SOURCES: dict[str, Callable[[DataConfig], Dataset]] = {
     "wine": builtin.load_wine,
     "breast_cancer": builtin.load_breast_cancer,
     "sines": builtin.load_sines,
+    # MNIST, Fashion-MNIST, KMNIST, EMNIST letters, CIFAR-10, CelebA: local files via torchvision.
+    **{spec.name: spec.load for spec in TORCHVISION_SETS},
 }
 
 
