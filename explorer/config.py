@@ -95,6 +95,11 @@ def _sizes(name: str, value: Any, lo_len: int, hi_len: int, hi: int) -> tuple[in
     return tuple(_integer(f"{name} entries", v, 1, hi) for v in value)
 
 
+def check_seed(value: Any) -> int:
+    """A random seed, for the commands whose seed no config holds."""
+    return _integer("seed", value, 0, MAX_SEED)
+
+
 def _set(config: Any, **values: Any) -> None:
     """Store normalized values on a frozen dataclass (JSON turns tuples into lists)."""
     for name, value in values.items():
@@ -125,7 +130,7 @@ class DataConfig:
         _text("label_column", self.label_column, optional=True)
         _choice("color", self.color, Color)
         _set(self, test_fraction=_number("test_fraction", self.test_fraction, 0, 1, True, True),
-             seed=_integer("seed", self.seed, 0, MAX_SEED),
+             seed=check_seed(self.seed),
              max_samples=_optional(_integer, "max_samples", self.max_samples, 1, MAX_SAMPLES),
              image_size=_integer("image_size", self.image_size, MIN_IMAGE_SIZE, MAX_IMAGE_SIZE))
 
@@ -209,7 +214,7 @@ class TrainConfig:
              batch_size=_integer("batch_size", self.batch_size, 1, MAX_BATCH),
              lr=_number("lr", self.lr, 0, MAX_LR, lo_open=True),
              weight_decay=_number("weight_decay", self.weight_decay, 0, MAX_LR),
-             seed=_integer("seed", self.seed, 0, MAX_SEED),
+             seed=check_seed(self.seed),
              grad_clip=_optional(_number, "grad_clip", self.grad_clip, 0, MAX_WEIGHT, True),
              eval_every=_integer("eval_every", self.eval_every, 1, MAX_EPOCHS),
              early_stopping_patience=_optional(_integer, "early_stopping_patience",
@@ -242,7 +247,7 @@ class ProjectionConfig:
     def __post_init__(self) -> None:
         _choice("method", self.method, Method)
         _set(self, n_components=_integer("n_components", self.n_components, 2, 3),
-             seed=_integer("seed", self.seed, 0, MAX_SEED),
+             seed=check_seed(self.seed),
              n_neighbors=_integer("n_neighbors", self.n_neighbors, 2, MAX_NEIGHBORS),
              min_dist=_number("min_dist", self.min_dist, 0, 1),
              perplexity=_number("perplexity", self.perplexity, 0, MAX_PERPLEXITY, lo_open=True))

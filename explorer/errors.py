@@ -51,3 +51,7 @@ OUT_OF_MEMORY_MESSAGE = "This machine ran out of memory. Use a smaller data set,
 
 class ProjectionError(ExplorerError):
     """A map (PCA, UMAP, t-SNE, raw) cannot be made or inverted with these settings."""
+
+
+class OutputPathError(ExplorerError):
+    """An output file or folder cannot be written where the user asked."""

@@ -185,12 +185,12 @@ MODELS: dict[str, ModelSpec] = {
 def model_config(name: str, input_shape: tuple[int, ...], latent_dim: int, **overrides: Any) -> ModelConfig:
     """The config of model ``name``: the family's preset, then ``overrides`` (values a user
     set explicitly; ``None`` means "not set")."""
-    _known(name)
+    spec = model_spec(name)
     known = {f.name for f in fields(ModelConfig)}
     unknown = set(overrides) - known
     if unknown:
         raise ModelConfigError(f"Unknown model options: {', '.join(sorted(unknown))}.")
-    values = {**MODELS[name].preset, **{k: v for k, v in overrides.items() if v is not None}}
+    values = {**spec.preset, **{k: v for k, v in overrides.items() if v is not None}}
     return ModelConfig(name=name, input_shape=input_shape, latent_dim=latent_dim, **values)
 
 
@@ -210,7 +210,7 @@ def max_parameters() -> int:
 
 def parameter_count(cfg: ModelConfig) -> int:
     """How many parameters ``build_model(cfg)`` makes, without making them."""
-    return MODELS[_known(cfg.name)].size(cfg)
+    return model_spec(cfg.name).size(cfg)
 
 
 def build_model(cfg: ModelConfig) -> Autoencoder:
@@ -226,7 +226,8 @@ def build_model(cfg: ModelConfig) -> Autoencoder:
     return MODELS[cfg.name].build(cfg)
 
 
-def _known(name: str) -> str:
+def model_spec(name: str) -> ModelSpec:
+    """The family called ``name``, or an error listing the names there are."""
     if name not in MODELS:
         raise ModelConfigError(f"Unknown model {name!r}. Choose one of {', '.join(MODELS)}.")
-    return name
+    return MODELS[name]
