@@ -600,11 +600,17 @@ def test_zip_bombs_are_refused(monkeypatch) -> None:
     with pytest.raises(DataError, match="holds 6 files; the limit is 5"):
         load_upload_bytes(data, "many.zip", UPLOAD)
     monkeypatch.setattr(uploads, "MAX_ZIP_MEMBERS", 50_000)
-    monkeypatch.setattr(uploads, "MAX_UNCOMPRESSED_BYTES", 100)
-    with pytest.raises(DataError, match="would unpack to .* GiB; the limit is"):
-        load_upload_bytes(data, "big.zip", UPLOAD)
+    # Small files that inflate past the limit: refused from the zip's directory, before inflating.
+    monkeypatch.setenv("LATENT_EXPLORER_MAX_DATA_BYTES", "10000")
+    bomb = _zip({f"{i}.png": _image() for i in range(6)} | {"pad.txt": bytes(100_000)})
+    assert len(bomb) < 10_000
+    with pytest.raises(DataError, match="would unpack to 98.1 KiB; the limit is 9.8 KiB"):
+        load_upload_bytes(bomb, "big.zip", UPLOAD)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, x=np.zeros((100, 100)))
+    assert len(buffer.getvalue()) < 10_000
     with pytest.raises(DataError, match="would unpack to"):
-        load_upload_bytes(_npz(x=np.zeros((100, 100))), "big.npz", UPLOAD)
+        load_upload_bytes(buffer.getvalue(), "big.npz", UPLOAD)
 
 
 def test_image_decompression_bomb_is_refused(monkeypatch) -> None:
