@@ -158,7 +158,7 @@ def _encrypted(data: bytes) -> bytes:
 
 
 @functools.cache
-def _many_members(tmp: Path | None = None) -> bytes:
+def _many_members() -> bytes:
     return _zip_bytes({f"{i}.png": b"" for i in range(50_001)}, zipfile.ZIP_STORED)  # built once
 
 
