@@ -100,12 +100,12 @@ def _png(value: int = 100) -> bytes:
 def bomb() -> bytes:
     """A ~5 MB .npz whose one array inflates to 1 GiB of zeros."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        with archive.open("x.npy", "w", force_zip64=True) as member:
-            member.write(_npy_header_only((2**27,), body=b""))
-            chunk = bytes(1 << 24)
-            for _ in range(64):
-                member.write(chunk)
+    with (zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+          archive.open("x.npy", "w", force_zip64=True) as member):
+        member.write(_npy_header_only((2**27,), body=b""))
+        chunk = bytes(1 << 24)
+        for _ in range(64):
+            member.write(chunk)
     return buffer.getvalue()
 
 
@@ -200,7 +200,8 @@ DATA_FILES: dict[str, Callable[[Path, dict], Path]] = {
         "evil.npz", lambda tmp: _zip_bytes({"x.npy": pickle.dumps(_Payload(tmp / MARKER))})),
     "npz-raw-pickle-member-no-suffix": _file(
         "evil.npz", lambda tmp: _zip_bytes({"x": pickle.dumps(_Payload(tmp / MARKER))})),
-    "npz-object-array": _file("obj.npz", _zip_bytes({"x.npy": _npy_bytes(np.array([[1], [2]], object), True)})),
+    "npz-object-array": _file(
+        "obj.npz", _zip_bytes({"x.npy": _npy_bytes(np.array([[1], [2]], object), True)})),
     "npz-one-dimensional": _file("flat.npz", _npz_bytes(x=np.ones(50))),
     "npz-nan": _file("nan.npz", _npz_bytes(x=np.full((20, 4), np.nan))),
     "npz-inf": _file("inf.npz", _npz_bytes(x=np.full((20, 4), -np.inf))),
@@ -234,7 +235,8 @@ DATA_FILES: dict[str, Callable[[Path, dict], Path]] = {
     "zip-garbage-images": _file("junk.zip", _zip_bytes({f"{i}.png": os.urandom(64) for i in range(4)})),
     "zip-no-images": _file("text.zip", _zip_bytes({"a.txt": b"hello"})),
     "zip-garbage": _file("junk.zip", os.urandom(2048)),
-    "zip-encrypted-members": _file("locked.zip", lambda tmp: _encrypted(_zip_bytes({f"{i}.png": _png() for i in range(4)}))),
+    "zip-encrypted-members": _file(
+        "locked.zip", lambda tmp: _encrypted(_zip_bytes({f"{i}.png": _png() for i in range(4)}))),
     "png-single-image": _file("one.png", _png()),
     "png-huge-header-single": _file("huge.png", _png_header(100_000, 100_000)),
     "unsupported-suffix": _file("data.txt", b"1,2,3\n"),
@@ -512,7 +514,8 @@ CHECKPOINTS: dict[str, Callable[[Path, dict], list[str]]] = {
     "config-nested-200000": _config_text(_deep(200_000)),
     "config-nested-500": _config_text(_deep(500)),
     "config-a-list": _config_text(lambda tmp: "[1, 2, 3]"),
-    "config-5000-digit-number": _config_text(lambda tmp: '{"format_version": ' + "9" * 5000 + ', "model": {}}'),
+    "config-5000-digit-number": _config_text(
+        lambda tmp: '{"format_version": ' + "9" * 5000 + ', "model": {}}'),
     "config-fifo": _config_special("fifo"),
     "config-symlink-loop": _config_special("loop"),
     "config-symlink-to-dev-zero": _config_special("dev_zero"),
