@@ -22,14 +22,14 @@ def check_output_file(path: str | Path, suffixes: tuple[str, ...] = (), option: 
     """``path`` as a file to create or replace: its folder exists and takes files, and it is
     not a folder or a special file (a device, a FIFO). ``suffixes``: the endings allowed."""
     path = _named(path, option)
-    if suffixes and path.suffix.lower() not in suffixes:
-        raise OutputPathError(f"{option} must end in {' or '.join(suffixes)}, got {path.name!r}.")
     mode = _mode(path)
     if mode is not None and stat.S_ISDIR(mode):
         raise OutputPathError(f"Cannot write {path}: it is a folder; give a file name inside it.")
     if mode is not None and not stat.S_ISREG(mode):
         raise OutputPathError(f"Cannot write {path}: it is a special file (a device, FIFO or "
                               "socket), not a file; give a file name in a folder of yours.")
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise OutputPathError(f"{option} must end in {' or '.join(suffixes)}, got {path.name!r}.")
     _check_folder(path.parent, path, create=False)
     return path
 

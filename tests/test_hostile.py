@@ -644,7 +644,8 @@ def test_corpus_is_large_enough():
     assert len(CASES) >= 90
 
 
-@pytest.mark.parametrize("case", ["data:npz-pickled-object-array", "checkpoint:config-nested-200000"])
+@pytest.mark.parametrize("case", ["data:npz-pickled-object-array", "checkpoint:config-nested-200000",
+                                  "argv:encode-out-dot"])
 def test_no_traceback_leaks_from_the_process(case, case_dir, shared):
     argv = CASES[case](case_dir, shared)
     proc = subprocess.run([sys.executable, "-m", "explorer", *argv], capture_output=True, text=True,
