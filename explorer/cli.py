@@ -246,9 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ExplorerError as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except _out_of_memory() as exc:
+    except _out_of_memory():
         print(f"error: {OutOfMemoryError(OUT_OF_MEMORY_MESSAGE)}", file=sys.stderr)
-        del exc  # drop the frames that hold the big tensors before anything else runs
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from explorer.cli import main
 
@@ -253,3 +254,16 @@ def test_train_saves_the_schedule_and_shift(tmp_path, capfd):
                          "--schedule", "one_cycle", "--augment-shift", "1", "--out", str(out), "--quiet")
     saved = json.loads((out / "config.json").read_text())["train"]
     assert code == 0 and (saved["schedule"], saved["augment_shift"]) == ("one_cycle", 1)
+
+
+@pytest.mark.parametrize("error", [MemoryError, lambda: torch.OutOfMemoryError("CUDA out of memory")])
+def test_running_out_of_memory_anywhere_is_one_line(capfd, monkeypatch, error):
+    from explorer import cli
+
+    def exhausted(args):
+        raise error()
+
+    monkeypatch.setitem(cli.COMMANDS, "devices", exhausted)
+    code, _, err = run_cli(capfd, "devices")
+    assert code == 2
+    assert err == "error: This machine ran out of memory. Use a smaller data set, batch or model.\n"
