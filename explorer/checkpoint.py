@@ -1,15 +1,22 @@
 """A checkpoint is a folder: ``config.json`` (format version, configs, metrics, history,
 library versions) and ``model.safetensors``. Saves are atomic; loads validate everything
-and never unpickle."""
+and never unpickle.
+
+A checkpoint is data, never instructions: sizes are checked before anything is parsed or
+loaded, every section's types before anything is built, and nothing in it chooses where the
+program reads or writes: the data config's ``root`` (a folder on the machine that trained)
+is dropped on load, so the user's ``--data-root`` or ``$LATENT_EXPLORER_DATA`` decides."""
 
 from __future__ import annotations
 
 import errno
 import glob
 import json
+import numbers
 import os
 import platform
 import shutil
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -26,12 +33,16 @@ from explorer.data import Dataset
 from explorer.data.stored import read_dataset, write_dataset
 from explorer.errors import CheckpointError, CheckpointExistsError, ExplorerError, OutputPathError
 from explorer.models import Autoencoder, build_model
+from explorer.paths import check_folder_takes_files
 from explorer.train import History
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 DATA_FILE = "data.npz"  # the data of a model trained on an upload, stored with it
+MAX_CONFIG_BYTES = 10 * 2**20  # a config with a long history is well under 1 MiB
+MAX_JSON_DEPTH = 32  # the deepest a saved config nests is 4
+MAX_WEIGHTS_HEADER_BYTES = 2**20  # safetensors' JSON header: ~100 bytes per tensor
 
 
 @dataclass
@@ -122,6 +133,7 @@ def check_save_target(folder: str | Path, overwrite: bool = False) -> Path:
         raise OutputPathError(f"{path} is in a system folder; save checkpoints under your own folders.")
     if path.is_symlink():
         raise OutputPathError(f"{path} is a symbolic link; name a real folder for the checkpoint.")
+    check_folder_takes_files(path.parent, path, create=True)
     if not path.exists():
         return path
     if not path.is_dir():
@@ -241,55 +253,139 @@ def _only_checkpoint_files(folder: Path) -> bool:
 
 
 def read_config(folder: str | Path) -> dict[str, Any]:
-    """The parsed, version-checked ``config.json`` of a checkpoint folder."""
+    """The parsed, version- and type-checked ``config.json`` of a checkpoint folder: its
+    model, data and training configs are valid (``explorer.config``), its metrics numbers."""
     folder = Path(folder)
     if not folder.is_dir():
         raise CheckpointError(f"{folder} is not a checkpoint folder (it does not exist or is a file).")
     path = folder / CONFIG_FILE
-    if not path.is_file():
+    if _regular_size(path) is None:
         raise CheckpointError(f"{folder} has no {CONFIG_FILE}; it is not a Latent Explorer checkpoint.")
-    try:
-        config = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{path} is not valid JSON ({exc}); the checkpoint is corrupt.") from None
+    config = _parse_json(path)
     if not isinstance(config, dict) or "format_version" not in config or "model" not in config:
         raise CheckpointError(f"{path} is not a Latent Explorer checkpoint config.")
     version = config["format_version"]
-    if version != FORMAT_VERSION:
+    if type(version) is not int or version != FORMAT_VERSION:  # True == 1, but is no version
         raise CheckpointError(
-            f"{folder} has checkpoint format {version}; this version of Latent Explorer reads "
+            f"{folder} has checkpoint format {version!r}; this version of Latent Explorer reads "
             f"format {FORMAT_VERSION}. Re-train the model or use a matching version."
         )
+    _check_sections(config, path)
     return config
 
 
+def _regular_size(path: Path) -> int | None:
+    """The size of the regular file at ``path``; None for nothing, a folder, a FIFO or a device."""
+    try:
+        info = os.stat(path)
+    except OSError:  # missing, a link loop, no permission
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _parse_json(path: Path) -> Any:
+    size = _regular_size(path) or 0
+    if size > MAX_CONFIG_BYTES:
+        raise CheckpointError(f"{path} is {size / 2**20:.1f} MiB; a checkpoint config is at most "
+                              f"{MAX_CONFIG_BYTES // 2**20} MiB, so this is not one.")
+    try:
+        with open(path, "rb") as handle:
+            config = json.loads(handle.read(MAX_CONFIG_BYTES + 1).decode("utf-8"))
+    except RecursionError:
+        raise CheckpointError(f"{path} nests too deeply to be a checkpoint config.") from None
+    except (ValueError, OSError) as exc:  # JSONDecodeError, UnicodeDecodeError, a 5000-digit number
+        reason = " ".join(str(exc).split())[:200]
+        raise CheckpointError(f"{path} is not valid JSON ({reason}); the checkpoint is corrupt.") from None
+    if _depth(config) > MAX_JSON_DEPTH:
+        raise CheckpointError(f"{path} nests deeper than {MAX_JSON_DEPTH} levels; it is not a "
+                              "checkpoint config.")
+    return config
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value``, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_sections(config: dict[str, Any], path: Path) -> None:
+    """Every section has the type loading expects, and the configs are valid."""
+    sections = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
+    for key in ("model", "data", "train", "metrics", "history", "versions"):
+        if key in config and not isinstance(config[key], dict):
+            raise CheckpointError(f"{path}: {key!r} must be a JSON object, got "
+                                  f"{type(config[key]).__name__}; the checkpoint is corrupt.")
+    try:
+        for key, cls in sections.items():
+            _from_section(cls, config.get(key, {}))
+    except ExplorerError as exc:
+        raise CheckpointError(f"{path}: the {key} config cannot be built ({exc}).") from None
+    bad = [k for k, v in config.get("metrics", {}).items() if not _is_number(v)]
+    if bad:
+        raise CheckpointError(f"{path}: metric {bad[0]!r} is not a number; the checkpoint is corrupt.")
+    if not all(isinstance(v, str) for v in config.get("versions", {}).values()):
+        raise CheckpointError(f"{path}: 'versions' must map names to version strings.")
+    _check_history(config.get("history", {}), path)
+
+
+def _from_section(cls: type, values: dict[str, Any]) -> Any:
+    """A config from its section; a data config without ``root`` (see the module docstring)."""
+    if cls is DataConfig:
+        values = {k: v for k, v in values.items() if k != "root"}
+    return from_dict(cls, values)
+
+
+def _check_history(history: dict[str, Any], path: Path) -> None:
+    curves_ok = all(
+        isinstance(history.get(part, {}), dict)
+        and all(isinstance(v, list) and all(_is_number(x) for x in v) for v in history.get(part, {}).values())
+        for part in ("train", "validation", "test")
+    )
+    scalars_ok = (
+        (type(history.get("epochs_run", 0)) is int)
+        and _is_number(history.get("seconds", 0.0))
+        and isinstance(history.get("stop_reason", ""), str)
+        and (history.get("best_epoch") is None or type(history["best_epoch"]) is int)
+    )
+    if not (curves_ok and scalars_ok):
+        raise CheckpointError(f"{path}: the training history has values of the wrong type; the "
+                              "checkpoint is corrupt.")
+
+
 def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
-    """Rebuild the model from the config and load its weights, checking names and shapes."""
+    """Rebuild the model from the config and load its weights, checking sizes before the
+    weights are read and names and shapes after."""
     folder = Path(folder)
     recover(folder)
     config = read_config(folder)
     try:
-        model_cfg = from_dict(ModelConfig, config["model"])
-        model = build_model(model_cfg)
-    except (TypeError, ValueError, ExplorerError) as exc:
+        model = build_model(from_dict(ModelConfig, config["model"]))
+    except ExplorerError as exc:
         raise CheckpointError(f"{folder}: the model config cannot be built ({exc}).") from None
     weights_path = folder / WEIGHTS_FILE
-    if not weights_path.is_file():
+    size = _regular_size(weights_path)
+    if size is None:
         raise CheckpointError(f"{folder} has no {WEIGHTS_FILE}; the checkpoint is incomplete.")
+    _check_state(model, _weights_header(weights_path, size), weights_path)
     try:
         state = load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(
-            f"{weights_path} is not a readable safetensors file ({exc}). The checkpoint is "
-            "corrupt or was not written by Latent Explorer."
-        ) from None
-    _check_state(model, state, weights_path)
+        raise _unreadable(weights_path, exc) from None
     model.load_state_dict(state)
     model.to(device).eval()
     return Checkpoint(
         model=model,
-        data=from_dict(DataConfig, config.get("data", {})),
-        train=from_dict(TrainConfig, config.get("train", {})),
+        data=_from_section(DataConfig, config.get("data", {})),
+        train=_from_section(TrainConfig, config.get("train", {})),
         metrics=config.get("metrics", {}),
         history=History.from_dict(config.get("history", {})),
         versions=config.get("versions", {}),
@@ -303,7 +399,44 @@ def stored_dataset(folder: str | Path) -> Dataset | None:
     return read_dataset(path) if path.is_file() else None
 
 
-def _check_state(model: Autoencoder, state: dict[str, torch.Tensor], path: Path) -> None:
+def _unreadable(path: Path, reason: Any) -> CheckpointError:
+    return CheckpointError(f"{path} is not a readable safetensors file ({reason}). The checkpoint "
+                           "is corrupt or was not written by Latent Explorer.")
+
+
+def _weights_header(path: Path, size: int) -> dict[str, tuple[int, ...]]:
+    """Each tensor's shape from a safetensors file's header (an 8-byte length, then JSON),
+    read before any weights are, with the file's size checked against the bytes it announces."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+        length = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if not 0 < length <= min(MAX_WEIGHTS_HEADER_BYTES, size - 8):
+            raise _unreadable(path, f"a header of {length:,} bytes in a file of {size:,}")
+        try:
+            header = json.loads(handle.read(length).decode("utf-8"))
+        except (ValueError, RecursionError) as exc:
+            raise _unreadable(path, f"the header is not JSON: {' '.join(str(exc).split())[:100]}") from None
+    if not isinstance(header, dict):
+        raise _unreadable(path, "the header is not a JSON object")
+    shapes, end = {}, 0
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        shape = entry.get("shape") if isinstance(entry, dict) else None
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if not (isinstance(shape, list) and all(type(d) is int and d >= 0 for d in shape)
+                and isinstance(offsets, list) and len(offsets) == 2
+                and all(type(o) is int for o in offsets)):
+            raise _unreadable(path, f"tensor {name!r} has no valid shape and offsets")
+        shapes[name], end = tuple(shape), max(end, offsets[1])
+    if 8 + length + end != size:
+        raise _unreadable(path, f"the header announces {end:,} bytes of weights; the file holds "
+                                f"{size - 8 - length:,}, so it is truncated or padded")
+    return shapes
+
+
+def _check_state(model: Autoencoder, state: dict[str, tuple[int, ...]], path: Path) -> None:
+    """The tensor names and shapes a weights file holds are those the config's model has."""
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
@@ -313,8 +446,8 @@ def _check_state(model: Autoencoder, state: dict[str, torch.Tensor], path: Path)
             f"{unexpected[:3]}. The weights belong to a different model."
         )
     for name, tensor in expected.items():
-        if state[name].shape != tensor.shape:
+        if state[name] != tuple(tensor.shape):
             raise CheckpointError(
-                f"{path}: {name} has shape {tuple(state[name].shape)} but the config builds "
+                f"{path}: {name} has shape {state[name]} but the config builds "
                 f"{tuple(tensor.shape)}. The weights belong to a different model."
             )

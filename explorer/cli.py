@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from explorer.errors import DataError, ExplorerError, TrainingDivergedError
+from explorer.errors import (
+    OUT_OF_MEMORY_MESSAGE,
+    DataError,
+    ExplorerError,
+    OutOfMemoryError,
+    TrainingDivergedError,
+)
 
 UPLOAD_SUFFIXES = (".npz", ".npy", ".csv", ".zip", ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
@@ -35,23 +42,35 @@ def _sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def _positive(cast: type, what: str):
-    """An argparse type: ``cast(text)`` that must be > 0, with a one-line message otherwise."""
+def _parsed(cast: type, what: str):
+    """An argparse type: ``cast(text)``, with a one-line message when it is not one. Ranges are
+    the config dataclasses' to check (explorer.config), so the app and the library share them."""
 
     def parse(text: str):
         try:
-            value = cast(text)
+            return cast(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-        return value
 
     return parse
 
 
-_positive_int = _positive(int, "a whole number")
-_positive_float = _positive(float, "a number")
+_whole = _parsed(int, "a whole number")
+_number = _parsed(float, "a number")
+
+
+def _positive_int(text: str) -> int:
+    """For counts no config holds (--k, --items, ...): a whole number > 0."""
+    value = _whole(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    from explorer.config import check_seed
+
+    return check_seed(_whole(text))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,39 +90,39 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", default="digits",
                        help="a built-in source or the path of a .npz/.npy/.csv/image/.zip file")
     train.add_argument("--model", default="vae")
-    train.add_argument("--latent-dim", type=_positive_int, default=2)
-    train.add_argument("--epochs", type=_positive_int, default=30)
-    train.add_argument("--batch-size", type=_positive_int, default=128)
-    train.add_argument("--lr", type=_positive_float, default=None,
+    train.add_argument("--latent-dim", type=_whole, default=2)
+    train.add_argument("--epochs", type=_whole, default=30)
+    train.add_argument("--batch-size", type=_whole, default=128)
+    train.add_argument("--lr", type=_number, default=None,
                        help="default: the model family's own (1e-3; 0.05 for the RBM)")
-    train.add_argument("--weight-decay", type=float, default=0.0)
-    train.add_argument("--beta", type=float, default=None)
+    train.add_argument("--weight-decay", type=_number, default=0.0)
+    train.add_argument("--beta", type=_number, default=None)
     train.add_argument("--hidden", type=_sizes, default=None, help="MLP widths, e.g. 512,256")
     train.add_argument("--channels", type=_sizes, default=None, help="conv channels, e.g. 32,64")
     train.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default=None,
                        help="default: bernoulli for images in [0, 1], else gaussian")
-    train.add_argument("--dropout", type=float, default=None)
+    train.add_argument("--dropout", type=_number, default=None)
     train.add_argument("--noise", choices=("none", "gaussian", "masking", "salt_pepper", "patch"),
                        default=None)
     train.add_argument("--activation", choices=("relu", "leaky_relu", "tanh", "sigmoid", "linear"),
                        default=None)
-    train.add_argument("--noise-level", type=float, default=None)
-    train.add_argument("--sparsity-l1", type=float, default=None)
-    train.add_argument("--sparsity-target", type=float, default=None)
-    train.add_argument("--sparsity-kl-weight", type=float, default=None)
-    train.add_argument("--contractive-weight", type=float, default=None)
-    train.add_argument("--validation-fraction", type=float, default=0.0)
-    train.add_argument("--patience", type=int, default=None, help="early stopping patience (epochs)")
-    train.add_argument("--grad-clip", type=float, default=None)
+    train.add_argument("--noise-level", type=_number, default=None)
+    train.add_argument("--sparsity-l1", type=_number, default=None)
+    train.add_argument("--sparsity-target", type=_number, default=None)
+    train.add_argument("--sparsity-kl-weight", type=_number, default=None)
+    train.add_argument("--contractive-weight", type=_number, default=None)
+    train.add_argument("--validation-fraction", type=_number, default=0.0)
+    train.add_argument("--patience", type=_whole, default=None, help="early stopping patience (epochs)")
+    train.add_argument("--grad-clip", type=_number, default=None)
     train.add_argument("--schedule", choices=("constant", "one_cycle"), default="constant",
                        help="learning-rate schedule; one_cycle warms up to --lr, then anneals to ~0")
-    train.add_argument("--augment-shift", type=int, default=0, choices=range(9), metavar="PIXELS",
+    train.add_argument("--augment-shift", type=_whole, default=0, metavar="PIXELS",
                        help="move each training image by a random whole-pixel offset of up to this")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=_whole, default=0)
     train.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
-    train.add_argument("--max-samples", type=_positive_int, default=None)
+    train.add_argument("--max-samples", type=_whole, default=None)
     train.add_argument("--label-column", default=None, help="CSV uploads: the label column")
-    train.add_argument("--image-size", type=_positive_int, default=28,
+    train.add_argument("--image-size", type=_whole, default=28,
                        help="image uploads and celeba: side length (64 is usual for celeba)")
     train.add_argument("--color", choices=("grayscale", "rgb"), default="grayscale",
                        help="image uploads and celeba")
@@ -138,11 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     project = command("project", "encode a split and project the codes to 2-D or 3-D")
     project.add_argument("checkpoint")
     project.add_argument("--method", choices=("raw", "pca", "umap", "tsne", "hammer"), default="pca")
-    project.add_argument("--n-components", type=int, choices=(2, 3), default=2)
-    project.add_argument("--seed", type=int, default=0)
-    project.add_argument("--n-neighbors", type=_positive_int, default=15)
-    project.add_argument("--min-dist", type=float, default=0.1)
-    project.add_argument("--perplexity", type=_positive_float, default=30.0)
+    project.add_argument("--n-components", type=_whole, default=2, help="2 or 3")
+    project.add_argument("--seed", type=_whole, default=0)
+    project.add_argument("--n-neighbors", type=_whole, default=15)
+    project.add_argument("--min-dist", type=_number, default=0.1)
+    project.add_argument("--perplexity", type=_number, default=30.0)
     project.add_argument("--split", choices=("test", "train"), default="test")
     project.add_argument("--out", required=True)
     _data_root(project)
@@ -155,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.add_argument("--methods", default="frozen,finetuned,scratch")
     finetune.add_argument("--min-steps", type=_positive_int, default=300,
                           help="each classifier trains for at least this many steps")
-    finetune.add_argument("--seed", type=int, default=0)
+    finetune.add_argument("--seed", type=_seed, default=0)
     _data_root(finetune)
 
     regularity = command("regularity", "how regular latent spaces are: completeness (decoded prior "
@@ -167,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help="train the judging classifier on this source's training split "
                                  "(default: the data's own), e.g. full mnist for a stronger judge")
     regularity.add_argument("--n-prior", type=_positive_int, default=2000, help="prior samples to decode")
-    regularity.add_argument("--seed", type=int, default=0)
+    regularity.add_argument("--seed", type=_seed, default=0)
 
     samplers = command("samplers", "make any autoencoder generative: decode samples of the prior and of a "
                        "Gaussian mixture fitted to the training codes (Ghosh et al. 2020), each judged "
@@ -182,10 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     denoise.add_argument("checkpoint")
     _data_source(denoise)
     denoise.add_argument("--noise", choices=("gaussian", "masking", "salt_pepper"), default="gaussian")
-    denoise.add_argument("--level", type=float, default=0.3,
+    denoise.add_argument("--level", type=_number, default=0.3,
                          help="Gaussian std, or the share of pixels masked / set to 0 or 1")
     denoise.add_argument("--items", type=_positive_int, default=1000, help="test images to corrupt")
-    denoise.add_argument("--seed", type=int, default=0)
+    denoise.add_argument("--seed", type=_seed, default=0)
 
     arithmetic = command("arithmetic", "latent arithmetic: decode mean(z_A) - mean(z_B) + mean(z_C) "
                          "and every class-mean code, each named by a classifier of real items")
@@ -212,11 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="default: enough for the recipe's number of updates (30 on an MNIST class)")
     anomaly.add_argument("--score", choices=("reconstruction", "neg_elbo"), default=None,
                          help="reconstruction error (default) or the negative ELBO (VAEs)")
-    anomaly.add_argument("--target-fpr", type=float, default=0.05,
+    anomaly.add_argument("--target-fpr", type=_number, default=0.05,
                          help="report precision/recall/F1 at the threshold with this false-positive rate")
     anomaly.add_argument("--checkpoint", default=None,
                          help="a saved model trained on the normal class: score only, no training")
-    anomaly.add_argument("--seed", type=int, default=0)
+    anomaly.add_argument("--seed", type=_seed, default=0)
     anomaly.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     anomaly.add_argument("--quiet", action="store_true", help="no progress on stderr")
     _data_root(anomaly)
@@ -241,7 +260,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         result = COMMANDS[args.command](args)
     except ExplorerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except _out_of_memory():
+        print(f"error: {OutOfMemoryError(OUT_OF_MEMORY_MESSAGE)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -251,6 +273,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(_as_text(result))
     return 0
+
+
+def _one_line(exc: Exception) -> str:
+    """A message on one line, whatever a path or a library's text put in it."""
+    return " ".join(str(exc).split())
+
+
+def _out_of_memory() -> tuple[type[BaseException], ...]:
+    """MemoryError, and torch's device OOM once torch is loaded (the CLI imports it lazily)."""
+    torch = sys.modules.get("torch")
+    return (MemoryError,) if torch is None else (MemoryError, torch.OutOfMemoryError)
 
 
 def _as_text(result: Any) -> str:
@@ -298,12 +331,18 @@ def _data_config(args: argparse.Namespace):
     from explorer.config import DataConfig
 
     source = args.data
+    # image_size and color only shape decoded image files, but are checked for every source.
+    shared = {"seed": args.seed, "max_samples": args.max_samples, "image_size": args.image_size,
+              "color": args.color}
     if _is_file_source(source):
-        return DataConfig(name="upload", path=str(Path(source).resolve()), seed=args.seed,
-                          max_samples=args.max_samples, image_size=args.image_size,
-                          color=args.color, label_column=args.label_column)
-    return DataConfig(name=source, root=args.data_root, seed=args.seed,
-                      max_samples=args.max_samples, image_size=args.image_size, color=args.color)
+        return DataConfig(name="upload", path=_absolute(source), label_column=args.label_column,
+                          **shared)
+    return DataConfig(name=source, root=args.data_root, **shared)
+
+
+def _absolute(path: str) -> str:
+    """``path`` made absolute without following links (a link loop is the loader's to report)."""
+    return os.path.abspath(os.path.expanduser(path))
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
@@ -312,32 +351,36 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.data import load_dataset
     from explorer.device import resolve_device
     from explorer.metrics import evaluate
-    from explorer.models import MODELS, build_model, model_config
+    from explorer.models import build_model, model_config, model_spec
     from explorer.train import fit
 
-    resolve_device(args.device)  # fail before the (possibly slow) data load
-    data_cfg = _data_config(args)
-    data = load_dataset(data_cfg)
-    preset_likelihood = MODELS.get(args.model, MODELS["ae"]).preset.get("likelihood")
-    model_cfg = model_config(
-        args.model, data.item_shape, args.latent_dim, hidden=args.hidden, channels=args.channels,
-        likelihood=args.likelihood or preset_likelihood or data.likelihood, beta=args.beta,
-        dropout=args.dropout, activation=args.activation, noise=args.noise,
-        noise_level=args.noise_level, sparsity_l1=args.sparsity_l1,
-        sparsity_target=args.sparsity_target, sparsity_kl_weight=args.sparsity_kl_weight,
-        contractive_weight=args.contractive_weight,
-    )
+    # Everything that can be checked without the data fails before the (possibly slow) load.
+    resolve_device(args.device)
+    if args.out is not None:
+        check_save_target(args.out, args.overwrite)
+    spec = model_spec(args.model)
     train_cfg = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr or MODELS[args.model].lr,
+        epochs=args.epochs, batch_size=args.batch_size, lr=spec.lr if args.lr is None else args.lr,
         weight_decay=args.weight_decay,
         seed=args.seed, device=args.device, grad_clip=args.grad_clip,
         validation_fraction=args.validation_fraction, early_stopping_patience=args.patience,
         schedule=args.schedule, augment_shift=args.augment_shift,
     )
+    data_cfg = _data_config(args)
+    data = load_dataset(data_cfg)
+    train_cfg.validation_items(len(data.x_train))
+    model_cfg = model_config(
+        args.model, data.item_shape, args.latent_dim, hidden=args.hidden, channels=args.channels,
+        likelihood=args.likelihood or spec.preset.get("likelihood") or data.likelihood, beta=args.beta,
+        dropout=args.dropout, activation=args.activation, noise=args.noise,
+        noise_level=args.noise_level, sparsity_l1=args.sparsity_l1,
+        sparsity_target=args.sparsity_target, sparsity_kl_weight=args.sparsity_kl_weight,
+        contractive_weight=args.contractive_weight,
+    )
+    model = build_model(model_cfg)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = check_save_target(args.out or f"runs/{args.model}-{data.name}-{args.latent_dim}d-{stamp}",
                             args.overwrite)
-    model = build_model(model_cfg)
     progress = _Progress(train_cfg.epochs, quiet=args.quiet)
     diverged: TrainingDivergedError | None = None
     try:
@@ -415,7 +458,7 @@ def _dataset(args: argparse.Namespace, ckpt=None, source: str | None = None):
                   "image_size": ckpt.data.image_size, "color": ckpt.data.color}
                  if ckpt is not None else {"seed": args.seed})
         source = source or "digits"
-        data_cfg = (DataConfig(name="upload", path=str(Path(source).resolve()), **split)
+        data_cfg = (DataConfig(name="upload", path=_absolute(source), **split)
                     if _is_file_source(source) else DataConfig(name=source, **split))
     if args.data_root is not None:
         data_cfg = replace(data_cfg, root=args.data_root)
@@ -448,16 +491,20 @@ def _codes(args: argparse.Namespace):
     return mu.numpy(), (None if logvar is None else logvar.numpy()), (None if y is None else y.numpy())
 
 
+TABLE_SUFFIXES = (".npz", ".csv")
+
+
 def _write_table(path: Path, columns: dict[str, Any]) -> None:
-    """Write arrays as .npz (each its own entry) or .csv (one column per dimension)."""
+    """Write arrays as .npz (each its own entry) or .csv (one column per dimension) at a path
+    ``check_output_file`` passed."""
     import numpy as np
 
     from explorer.io import atomic_write_bytes, atomic_write_npz
 
     present = {k: np.asarray(v) for k, v in columns.items() if v is not None}
-    if path.suffix == ".npz":
-        atomic_write_npz(path, present)
-    elif path.suffix == ".csv":
+    if path.suffix.lower() == ".npz":
+        _written(path, lambda: atomic_write_npz(path, present))
+    else:
         header, blocks = [], []
         for name, arr in present.items():
             arr = arr.reshape(len(arr), -1)
@@ -468,29 +515,38 @@ def _write_table(path: Path, columns: dict[str, Any]) -> None:
         buffer = io.StringIO()
         np.savetxt(buffer, np.hstack(blocks), delimiter=",", header=",".join(header), comments="",
                    fmt="%.6g")
-        atomic_write_bytes(path, buffer.getvalue().encode())
-    else:
-        raise UsageError(f"--out must end in .npz or .csv, got {path.name!r}")
+        _written(path, lambda: atomic_write_bytes(path, buffer.getvalue().encode()))
+
+
+def _written(path: Path | str, write) -> None:
+    """Run ``write``; a failure the checks could not foresee (a full disk) is one line too."""
+    try:
+        write()
+    except OSError as exc:
+        raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
 
 
 def cmd_encode(args: argparse.Namespace) -> dict[str, Any]:
+    from explorer.paths import check_output_file
+
+    out = check_output_file(args.out, TABLE_SUFFIXES)
     z, logvar, y = _codes(args)
-    out = Path(args.out)
     _write_table(out, {"z": z, "logvar": logvar, "label": y})
     return {"out": str(out), "n": len(z), "latent_dim": z.shape[1]}
 
 
 def cmd_project(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.config import ProjectionConfig
+    from explorer.paths import check_output_file
     from explorer.projection import project
 
-    z, _, y = _codes(args)
+    out = check_output_file(args.out, TABLE_SUFFIXES)
     cfg = ProjectionConfig(method=args.method, n_components=args.n_components, seed=args.seed,
                            n_neighbors=args.n_neighbors, min_dist=args.min_dist,
                            perplexity=args.perplexity)
+    z, _, y = _codes(args)
     print(f"projecting {len(z)} codes with {args.method}...", file=sys.stderr)
     result = project(z, cfg)
-    out = Path(args.out)
     _write_table(out, {"p": result.embedding, "label": y})
     return {"out": str(out), "n": len(z), "method": args.method,
             "seconds": round(result.seconds, 2)}
@@ -666,9 +722,12 @@ def cmd_arithmetic(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.arithmetic import analogy, class_means, group_mean, group_members
     from explorer.io import atomic_write_bytes
     from explorer.latent import decode, encode_all
+    from explorer.paths import check_output_file
     from explorer.regularity import fit_judge, judge_verdicts
     from explorer.render import tile, to_png
 
+    if args.out:
+        check_output_file(args.out)
     ckpt, data = _load(args)
     if args.out and data.kind != "image":
         raise DataError(f"--out draws images; {data.name} has items of shape {data.item_shape}.")
@@ -692,10 +751,8 @@ def cmd_arithmetic(args: argparse.Namespace) -> dict[str, Any]:
         mean_decodes = decode(ckpt.model, torch.from_numpy(np.stack(list(means.values())))).numpy()
         out["class_means"] = {data.label_name(c): j for c, j in zip(means, judged(mean_decodes))}
     if args.out:
-        try:
-            atomic_write_bytes(args.out, to_png(tile(data.to_display(decoded), ncols=4, pad=2), scale=4))
-        except OSError as exc:
-            raise UsageError(f"Cannot write {args.out}: {exc.strerror or exc}.") from None
+        png = to_png(tile(data.to_display(decoded), ncols=4, pad=2), scale=4)
+        _written(args.out, lambda: atomic_write_bytes(args.out, png))
         out["image"] = args.out
     return out if args.json else _arithmetic_text(out)
 

@@ -17,7 +17,11 @@ class DataNotFoundError(DataError):
     """A data set's files are not where we looked for them."""
 
 
-class ModelConfigError(ExplorerError):
+class ConfigError(ExplorerError):
+    """An option is of the wrong type or outside its range (the config dataclasses say which)."""
+
+
+class ModelConfigError(ConfigError):
     """A model cannot be built from the requested settings."""
 
 
@@ -50,5 +54,10 @@ class OutOfMemoryError(ExplorerError):
     """The device ran out of memory."""
 
 
+# What the CLI and the app say when a MemoryError or a device out-of-memory error escapes.
+OUT_OF_MEMORY_MESSAGE = "This machine ran out of memory. Use a smaller data set, batch or model."
+
+
 class ProjectionError(ExplorerError):
     """A map (PCA, UMAP, t-SNE, raw) cannot be made or inverted with these settings."""
+

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from explorer.cli import main
 
@@ -63,16 +64,17 @@ def test_encode_and_project_write_files(trained, tmp_path, capfd):
     ("argv", "message"),
     [
         (["train", "--epochs", "zero"], "expected a whole number"),
-        (["train", "--latent-dim", "-3"], "must be positive"),
+        (["train", "--latent-dim", "-3"], "latent_dim must be between 2 and 256, got -3."),
         (["train", "--data", "imagenet"], "Unknown data source 'imagenet'"),
         (["train", "--model", "gpt"], "Unknown model 'gpt'"),
         (["train", "--device", "cuda:7"], "Available devices: cpu"),
         (["train", "--hidden", "a,b"], "comma-separated integers"),
         (["train", "--data", "moons", "--augment-shift", "1"], "Random shifts move images"),
-        (["train", "--augment-shift", "-1"], "invalid choice: -1"),
+        (["train", "--augment-shift", "-1"], "augment_shift must be between 0 and 8, got -1."),
         (["frobnicate"], "invalid choice"),
         (["evaluate", "/no/such/folder"], "is not a checkpoint folder"),
-        (["encode", "/no/such/folder", "--out", "z.txt"], "is not a checkpoint folder"),
+        (["encode", "/no/such/folder", "--out", "z.npz"], "is not a checkpoint folder"),
+        (["encode", "/no/such/folder", "--out", "z.txt"], "--out must end in .npz or .csv"),
         (["train", "--data", "mnist", "--data-root", "/nonexistent-root", "--epochs", "1"],
          "MNIST files not found"),
     ],
@@ -252,3 +254,16 @@ def test_train_saves_the_schedule_and_shift(tmp_path, capfd):
                          "--schedule", "one_cycle", "--augment-shift", "1", "--out", str(out), "--quiet")
     saved = json.loads((out / "config.json").read_text())["train"]
     assert code == 0 and (saved["schedule"], saved["augment_shift"]) == ("one_cycle", 1)
+
+
+@pytest.mark.parametrize("error", [MemoryError, lambda: torch.OutOfMemoryError("CUDA out of memory")])
+def test_running_out_of_memory_anywhere_is_one_line(capfd, monkeypatch, error):
+    from explorer import cli
+
+    def exhausted(args):
+        raise error()
+
+    monkeypatch.setitem(cli.COMMANDS, "devices", exhausted)
+    code, _, err = run_cli(capfd, "devices")
+    assert code == 2
+    assert err == "error: This machine ran out of memory. Use a smaller data set, batch or model.\n"

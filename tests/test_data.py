@@ -603,11 +603,17 @@ def test_zip_bombs_are_refused(monkeypatch) -> None:
     with pytest.raises(DataError, match="holds 6 files; the limit is 5"):
         load_upload_bytes(data, "many.zip", UPLOAD)
     monkeypatch.setattr(uploads, "MAX_ZIP_MEMBERS", 50_000)
-    monkeypatch.setattr(uploads, "MAX_UNCOMPRESSED_BYTES", 100)
-    with pytest.raises(DataError, match="would unpack to .* GiB; the limit is"):
-        load_upload_bytes(data, "big.zip", UPLOAD)
+    # Small files that inflate past the limit: refused from the zip's directory, before inflating.
+    monkeypatch.setenv("LATENT_EXPLORER_MAX_DATA_BYTES", "10000")
+    bomb = _zip({f"{i}.png": _image() for i in range(6)} | {"pad.txt": bytes(100_000)})
+    assert len(bomb) < 10_000
+    with pytest.raises(DataError, match="would unpack to 98.1 KiB; the limit is 9.8 KiB"):
+        load_upload_bytes(bomb, "big.zip", UPLOAD)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, x=np.zeros((100, 100)))
+    assert len(buffer.getvalue()) < 10_000
     with pytest.raises(DataError, match="would unpack to"):
-        load_upload_bytes(_npz(x=np.zeros((100, 100))), "big.npz", UPLOAD)
+        load_upload_bytes(buffer.getvalue(), "big.npz", UPLOAD)
 
 
 def test_image_decompression_bomb_is_refused(monkeypatch) -> None:
@@ -625,3 +631,20 @@ def test_bad_image_uploads_say_what_to_fix() -> None:
         load_image_files([(f"{i}.png", _image()) for i in range(2)], UPLOAD)
     with pytest.raises(DataError, match="cannot read image 'broken.png'"):
         load_image_files([("broken.png", _image()[:40])] + [(f"{i}.png", _image()) for i in range(4)], UPLOAD)
+
+
+def test_npy_headers_are_checked_against_the_limit_before_reading(monkeypatch) -> None:
+    data = _npy(np.zeros((100, 10)))  # 8,000 bytes of float64
+    monkeypatch.setenv("LATENT_EXPLORER_MAX_DATA_BYTES", "9000")
+    assert len(_x(load_upload_bytes(data, "ok.npy", UPLOAD))) == 100
+    header = data[: data.index(b"\n") + 1]
+    claims = header.replace(b"(100, 10)", b"(10000000, 10)")  # a header that lies, no data behind it
+    with pytest.raises(DataError, match=r"shape \(10000000, 10\) and dtype float64 takes 762.9 MiB; "
+                       "the limit is 8.8 KiB.*LATENT_EXPLORER_MAX_DATA_BYTES"):
+        load_upload_bytes(claims, "liar.npy", UPLOAD)
+    monkeypatch.setenv("LATENT_EXPLORER_MAX_DATA_BYTES", str(2**40))
+    with pytest.raises(DataError, match="header announces 800,000,000 bytes of data, the file holds"):
+        load_upload_bytes(claims, "liar.npy", UPLOAD)
+    monkeypatch.setenv("LATENT_EXPLORER_MAX_DATA_BYTES", "a lot")
+    with pytest.raises(DataError, match="LATENT_EXPLORER_MAX_DATA_BYTES must be a whole number of bytes"):
+        load_upload_bytes(data, "ok.npy", UPLOAD)

@@ -66,3 +66,32 @@ def test_wrong_input_shape_is_reported():
     model = build_model(ModelConfig(name="ae", input_shape=(1, 8, 8)))
     with pytest.raises(ModelConfigError, match=r"expects items of shape \(1, 8, 8\)"):
         model.check_input(torch.rand(2, 1, 28, 28))
+
+
+@pytest.mark.parametrize(("name", "shape"), CASES)
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_parameter_count_is_exact_without_building(name, shape, likelihood):
+    from explorer.models import parameter_count
+
+    if name == "rbm" and likelihood == "gaussian":
+        pytest.skip("an RBM is Bernoulli only")
+    cfg = model_config(name, shape, 3, likelihood=likelihood)
+    assert parameter_count(cfg) == sum(p.numel() for p in build_model(cfg).parameters())
+
+
+def test_models_over_the_size_limit_are_refused_before_allocating(monkeypatch):
+    from explorer.models import parameter_count
+
+    huge = model_config("ae", (1, 28, 28), 2, hidden=(16384, 16384, 16384))
+    assert parameter_count(huge) > 200_000_000
+    with pytest.raises(ModelConfigError, match="the limit is 200,000,000.*LATENT_EXPLORER_MAX_PARAMS"):
+        build_model(huge)
+    small = model_config("ae", (1, 8, 8), 2, hidden=(32,))
+    monkeypatch.setenv("LATENT_EXPLORER_MAX_PARAMS", str(parameter_count(small)))
+    build_model(small)  # exactly at the limit
+    monkeypatch.setenv("LATENT_EXPLORER_MAX_PARAMS", str(parameter_count(small) - 1))
+    with pytest.raises(ModelConfigError, match=f"the limit is {parameter_count(small) - 1:,}"):
+        build_model(small)
+    monkeypatch.setenv("LATENT_EXPLORER_MAX_PARAMS", "lots")
+    with pytest.raises(ModelConfigError, match="LATENT_EXPLORER_MAX_PARAMS must be a whole number"):
+        build_model(small)

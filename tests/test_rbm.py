@@ -124,5 +124,5 @@ def test_cli_trains_the_rbm_at_its_own_learning_rate(tmp_path):
                 "--out", str(out), "--quiet"]) == 0
     assert load_checkpoint(out).train.lr == 0.05  # not the gradient families' 1e-3
     assert cli(["train", "--data", "digits", "--model", "rbm", "--latent-dim", "16", "--epochs", "1",
-                "--lr", "0.01", "--out", str(out), "--quiet"]) == 0
+                "--lr", "0.01", "--out", str(out), "--quiet", "--overwrite"]) == 0
     assert load_checkpoint(out).train.lr == 0.01

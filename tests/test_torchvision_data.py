@@ -381,8 +381,8 @@ def test_cli_trains_on_fashion_mnist_files(tmp_path: Path, capsys) -> None:
                 "--quiet", "--out", str(out), "--json"]) == 0
     assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
     capsys.readouterr()
-    # The checkpoint records its root, so it reloads the same files on its own.
-    assert cli(["evaluate", str(out), "--json"]) == 0
+    # A checkpoint's data root is never followed (it is data, not instructions): the user names it.
+    assert cli(["evaluate", str(out), "--data-root", str(tmp_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["data"] == "fashion_mnist"
 
 

@@ -192,16 +192,18 @@ def _shifted(image: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
 
 
 @pytest.mark.parametrize(
-    ("options", "message"),
+    ("options", "error", "message"),
     [
-        ({"augment_shift": 1}, "Random shifts move images.*shape \\(64,\\)"),
-        ({"augment_shift": -1}, "at least 0, not -1"),
-        ({"schedule": "cosine"}, "Unknown learning-rate schedule 'cosine'"),
+        # What only the data can tell is fit's to check; the option's range is TrainConfig's.
+        ({"augment_shift": 1}, "ModelConfigError", "Random shifts move images.*shape \\(64,\\)"),
+        ({"augment_shift": -1}, "ConfigError", "augment_shift must be between 0 and 8, got -1"),
+        ({"schedule": "cosine"}, "ConfigError", "schedule must be one of constant, one_cycle, got 'cosine'"),
     ],
 )
-def test_bad_training_options_are_clear_errors(digits, options, message):
-    from explorer.errors import ModelConfigError
+def test_bad_training_options_are_clear_errors(digits, options, error, message):
+    from explorer import errors
 
     flat = Dataset("flat", "tabular", digits.x_train.flatten(1), None, digits.x_test.flatten(1), None)
-    with pytest.raises(ModelConfigError, match=message):
+    with pytest.raises(getattr(errors, error), match=message) as raised:
         fit(_model("ae", flat), flat, TrainConfig(epochs=1, **options))
+    assert type(raised.value) is getattr(errors, error)

@@ -24,15 +24,25 @@ dtype) are kept, anything else up to 255 is divided by 255; image values outside
 are an error. Series are standardized per channel.
 Array images keep their size and channels; ``cfg.image_size`` and ``cfg.color`` apply to
 decoded image files.
+
+Every size is checked before the bytes it describes are read, inflated or decoded: the file
+itself, each ``.npy`` header (shape times item size), each ``.npz`` or ``.zip`` member, an
+image's pixel count and the decoded images together. One limit bounds them all,
+``$LATENT_EXPLORER_MAX_DATA_BYTES`` (default 512 MiB); special files (FIFOs, devices, folders)
+and link loops are refused by ``os.stat`` before anything is opened.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import math
+import os
+import stat
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
@@ -50,25 +60,74 @@ MIN_SAMPLES = 4
 MIN_IMAGE_SIDE = 8
 # Zip bombs: a small upload must not unpack into something that exhausts memory.
 MAX_ZIP_MEMBERS = 50_000
-MAX_UNCOMPRESSED_BYTES = 1 << 30
+MAX_DATA_BYTES_ENV = "LATENT_EXPLORER_MAX_DATA_BYTES"
+# 512 MiB: all of MNIST as float64 takes 360 MiB; reading and splitting needs a few times more.
+DEFAULT_MAX_DATA_BYTES = 1 << 29
+MAX_IMAGE_PIXELS = 25_000_000  # one image file: 5000 x 5000, checked from its header
+MAX_CSV_CELLS = 20_000_000  # a parsed cell costs ~50 bytes of Python objects
 
 _NPY_MAGIC = b"\x93NUMPY"
 _PICKLE_OPCODE = b"\x80"  # pickle protocols 2+ start with PROTO
 
 
+def max_data_bytes() -> int:
+    """The most bytes one upload may hold or unpack to: ``$LATENT_EXPLORER_MAX_DATA_BYTES``."""
+    text = os.environ.get(MAX_DATA_BYTES_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_DATA_BYTES
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise DataError(f"{MAX_DATA_BYTES_ENV} must be a whole number of bytes, got {text!r}.")
+    return limit
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def _too_big(what: str, n: int) -> DataError:
+    limit = max_data_bytes()
+    return DataError(
+        f"{what} {_size(n)}; the limit is {_size(limit)}. Use less data, or raise the limit "
+        f"with {MAX_DATA_BYTES_ENV}=BYTES."
+    )
+
+
 def load_upload_path(cfg: DataConfig) -> Dataset:
-    """Read the file at ``cfg.path`` (the CLI's ``--data FILE``)."""
+    """Read the file at ``cfg.path`` (the CLI's ``--data FILE``): a regular file within the
+    size limit, checked by ``os.stat`` before it is opened."""
     if not cfg.path:
         raise DataError("An upload needs a file: pass its path (--data FILE).")
     path = Path(cfg.path).expanduser()
-    if path.is_dir():
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise DataNotFoundError(f"No file at {path}; check the path.") from None
+    except OSError as exc:
+        reason = "it is a loop of symbolic links" if exc.errno == errno.ELOOP else exc.strerror or exc
+        raise DataError(f"Cannot read {path}: {reason}. Pass a data file.") from None
+    if stat.S_ISDIR(info.st_mode):
         raise DataError(
             f"{path} is a folder. Pass one file ({', '.join(SUFFIXES)}), "
             "or zip a folder of images (one subfolder per class) and pass the .zip."
         )
-    if not path.is_file():
-        raise DataNotFoundError(f"No file at {path}; check the path.")
-    return load_upload_bytes(path.read_bytes(), path.name, cfg)
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(f"{path} is not a regular file (a device, FIFO or socket); pass a data file.")
+    limit = max_data_bytes()
+    if info.st_size > limit:
+        raise _too_big(f"{path} holds", info.st_size)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)  # the file may have grown since stat
+    except OSError as exc:
+        raise DataError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    return load_upload_bytes(data, path.name, cfg)
 
 
 def load_upload_bytes(data: bytes, filename: str, cfg: DataConfig) -> Dataset:
@@ -82,6 +141,8 @@ def load_upload_bytes(data: bytes, filename: str, cfg: DataConfig) -> Dataset:
         )
     if not data:
         raise DataError(f"{filename} is empty (0 bytes); upload the file again or pick another.")
+    if len(data) > max_data_bytes():
+        raise _too_big(f"{filename} holds", len(data))
     if suffix == ".npz":
         x, y, kind = _read_npz(data, filename)
         return from_arrays(name, x, y, cfg, kind)
@@ -107,6 +168,7 @@ def load_image_files(files: list[tuple[str, bytes]], cfg: DataConfig) -> Dataset
                 f"{filename} is not an image; upload {', '.join(IMAGE_SUFFIXES)} files (or a .zip of them)."
             )
     _require_samples("images", len(files), "select more image files")
+    _check_decoded("the images", len(files), cfg)
     # Sorted so the split does not depend on the order the browser listed the files in.
     images = [_decode_image(data, filename, cfg) for filename, data in sorted(files)]
     return from_arrays("images", np.stack(images), None, cfg, "image")
@@ -270,11 +332,37 @@ def _pickle_refused(filename: str) -> DataError:
     )
 
 
+def _npy_header(stream: io.IOBase, available: int, filename: str, how: str) -> int:
+    """Check the ``.npy`` header at the start of ``stream`` against the size limit and the
+    ``available`` bytes, before any array is allocated; the array's size in bytes."""
+    try:
+        version = np.lib.format.read_magic(stream)
+        read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read(stream)
+    except (ValueError, SyntaxError, TypeError, EOFError, OSError, RecursionError,
+            zipfile.BadZipFile, zlib.error) as exc:
+        raise _corrupt(filename, exc, how) from None
+    if dtype.hasobject:
+        raise _pickle_refused(filename)
+    if any(d < 0 for d in shape):
+        raise _corrupt(filename, ValueError(f"negative shape {shape}"), how)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > max_data_bytes():
+        raise _too_big(f"{filename}: an array of shape {shape} and dtype {dtype} takes", nbytes)
+    if nbytes > available:
+        raise _corrupt(filename, ValueError(f"the header announces {nbytes:,} bytes of data, "
+                                            f"the file holds {available:,}"), how)
+    return nbytes
+
+
 def _read_npy(data: bytes, filename: str) -> np.ndarray:
     if data.startswith(_PICKLE_OPCODE):
         raise _pickle_refused(filename)
     if not data.startswith(_NPY_MAGIC):
         raise DataError(f"{filename} is not a NumPy .npy file; save one with np.save(path, x).")
+    stream = io.BytesIO(data)
+    _npy_header(stream, len(data), filename, "np.save(path, x)")
     try:
         return np.load(io.BytesIO(data), allow_pickle=False)
     except ValueError as exc:
@@ -288,7 +376,10 @@ def _read_npy(data: bytes, filename: str) -> np.ndarray:
 def _read_npz(data: bytes, filename: str) -> tuple[np.ndarray, np.ndarray | None, str | None]:
     """``x`` (or the only array), optional labels ``y`` and an optional string ``kind``."""
     # np.load opens the zip itself; this only applies the size limits first.
-    _open_zip(data, filename, "an .npz saved with np.savez(path, x=..., y=...)").close()
+    how = "np.savez(path, x=..., y=...)"
+    with _open_zip(data, filename, f"an .npz saved with {how}") as archive:
+        for member in archive.infolist():
+            _check_npz_member(archive, member, filename, how)
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
@@ -322,6 +413,21 @@ def _read_npz(data: bytes, filename: str) -> tuple[np.ndarray, np.ndarray | None
             "optional labels y and an optional kind."
         )
     return arrays[key], y, kind
+
+
+def _check_npz_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, filename: str,
+                      how: str) -> None:
+    """A member's ``.npy`` header, read by inflating only its first bytes: its array must fit
+    the limit and the member's own declared size (zipfile never inflates past that)."""
+    try:
+        with archive.open(member) as stream:
+            if stream.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
+                return  # not an array: np.load hands back its bytes, refused below
+            stream.seek(0)
+            _npy_header(stream, member.file_size, f"{filename}: {member.filename}", how)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError,
+            zlib.error) as exc:
+        raise _corrupt(filename, exc, how) from None
 
 
 def _npz_kind(value: np.ndarray | None, filename: str) -> str | None:
@@ -376,8 +482,17 @@ def _csv_rows(data: bytes, filename: str) -> list[list[str]]:
         text = data.decode("latin-1")  # spreadsheets on Windows write cp1252; numbers are ASCII
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
+    rows, cells = [], 0
     try:
-        rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if row]
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+            cells += len(row)
+            if cells > MAX_CSV_CELLS:
+                raise DataError(
+                    f"{filename} holds more than {MAX_CSV_CELLS:,} cells, the most a CSV may; "
+                    "save large data as .npy or .npz, which are read without parsing text."
+                )
+            if row:
+                rows.append(row)
     except csv.Error as exc:
         raise DataError(f"{filename} is not a readable CSV file ({exc}).") from None
     if not rows:
@@ -460,9 +575,17 @@ def _decode_image(data: bytes, member: str, cfg: DataConfig) -> np.ndarray:
         with warnings.catch_warnings():
             # Pillow only warns below twice its pixel limit; a bomb should fail, not thrash.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data)) as image:  # reads the header only
+                pixels = image.width * image.height
+                if pixels > MAX_IMAGE_PIXELS:
+                    raise DataError(
+                        f"image {member!r} is {image.width} x {image.height} pixels; the limit "
+                        f"is {MAX_IMAGE_PIXELS:,} pixels. Shrink it first."
+                    )
                 image = image.convert("L" if cfg.color == "grayscale" else "RGB")
                 image = image.resize((size, size), Image.Resampling.BILINEAR)
+    except DataError:
+        raise
     except Exception as exc:  # Pillow decoders raise many exception types; all mean a bad file
         raise DataError(
             f"cannot read image {member!r} ({type(exc).__name__}: {exc}); "
@@ -470,6 +593,14 @@ def _decode_image(data: bytes, member: str, cfg: DataConfig) -> np.ndarray:
         ) from None
     pixels = np.asarray(image, dtype=np.float32) / np.float32(255.0)
     return pixels[None] if pixels.ndim == 2 else np.moveaxis(pixels, -1, 0)
+
+
+def _check_decoded(what: str, n: int, cfg: DataConfig) -> None:
+    """``n`` images decoded at ``cfg.image_size`` must fit the limit before the first is decoded."""
+    decoded = n * cfg.image_size**2 * (1 if cfg.color == "grayscale" else 3) * 4
+    if decoded > max_data_bytes():
+        raise _too_big(f"{what}: {n:,} images of {cfg.image_size} x {cfg.image_size} pixels take",
+                       decoded)
 
 
 def _open_zip(data: bytes, filename: str, what: str) -> zipfile.ZipFile:
@@ -485,11 +616,9 @@ def _open_zip(data: bytes, filename: str, what: str) -> zipfile.ZipFile:
             f"{MAX_ZIP_MEMBERS:,}. Upload fewer files or pack the arrays in an .npz."
         )
     unpacked = sum(member.file_size for member in members)
-    if unpacked > MAX_UNCOMPRESSED_BYTES:
-        raise DataError(
-            f"{filename} would unpack to {unpacked / 2**30:.1f} GiB; the limit is "
-            f"{MAX_UNCOMPRESSED_BYTES / 2**30:.0f} GiB. Upload a smaller archive."
-        )
+    if unpacked > max_data_bytes():
+        archive.close()
+        raise _too_big(f"{filename} would unpack to", unpacked)
     return archive
 
 
@@ -498,6 +627,7 @@ def _read_image_zip(data: bytes, filename: str, cfg: DataConfig) -> tuple[np.nda
     with _open_zip(data, filename, "a .zip of image files") as archive:
         members = sorted(m.filename for m in archive.infolist() if _is_image_member(m))
         _require_samples(filename, len(members), f"add {', '.join(IMAGE_SUFFIXES)} images to the zip")
+        _check_decoded(filename, len(members), cfg)
         images = [_decode_image(_unpack(archive, member, filename), member, cfg) for member in members]
     return np.stack(images), _folder_labels(members, filename)
 

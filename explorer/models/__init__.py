@@ -1,4 +1,13 @@
 from explorer.models.base import Autoencoder
-from explorer.models.registry import MODELS, ModelSpec, build_model, model_config
+from explorer.models.registry import (
+    MODELS,
+    ModelSpec,
+    build_model,
+    max_parameters,
+    model_config,
+    model_spec,
+    parameter_count,
+)
 
-__all__ = ["MODELS", "Autoencoder", "ModelSpec", "build_model", "model_config"]
+__all__ = ["MODELS", "Autoencoder", "ModelSpec", "build_model", "max_parameters", "model_config",
+           "model_spec", "parameter_count"]

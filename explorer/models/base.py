@@ -10,8 +10,6 @@ from explorer.errors import ModelConfigError
 from explorer.models import regularizers as reg
 from explorer.models import vmf
 
-MIN_LATENT, MAX_LATENT = 2, 256
-
 
 class Autoencoder(nn.Module):
     """An encoder body, a latent head, a decoder body and a loss.
@@ -27,14 +25,6 @@ class Autoencoder(nn.Module):
     def __init__(self, cfg: ModelConfig, encoder: nn.Module, decoder: nn.Module,
                  variational: bool) -> None:
         super().__init__()
-        if not MIN_LATENT <= cfg.latent_dim <= MAX_LATENT:
-            raise ModelConfigError(
-                f"latent_dim must be between {MIN_LATENT} and {MAX_LATENT}, got {cfg.latent_dim}."
-            )
-        if cfg.likelihood not in ("bernoulli", "gaussian"):
-            raise ModelConfigError(f"likelihood must be bernoulli or gaussian, got {cfg.likelihood!r}.")
-        if cfg.posterior not in ("gaussian", "vmf"):
-            raise ModelConfigError(f"posterior must be gaussian or vmf, got {cfg.posterior!r}.")
         if cfg.posterior == "vmf" and not variational:
             raise ModelConfigError(
                 "A von Mises-Fisher posterior needs a variational model; pick svae or conv_svae."

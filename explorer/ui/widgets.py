@@ -12,7 +12,7 @@ import streamlit as st
 
 from explorer import plots, render
 from explorer.data import Dataset
-from explorer.errors import ExplorerError, OutOfMemoryError
+from explorer.errors import OUT_OF_MEMORY_MESSAGE, ExplorerError, OutOfMemoryError
 
 log = logging.getLogger("latent_explorer")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,14 +28,7 @@ def guarded(func: F) -> F:
         except ExplorerError as exc:
             st.error(str(exc), icon=":material/error:")
         except MemoryError:
-            st.error(
-                str(
-                    OutOfMemoryError(
-                        "This machine ran out of memory. Use a smaller data set, batch or model."
-                    )
-                ),
-                icon=":material/error:",
-            )
+            st.error(str(OutOfMemoryError(OUT_OF_MEMORY_MESSAGE)), icon=":material/error:")
         except Exception as exc:
             # Streamlit's own control-flow exceptions (rerun, stop) must pass through.
             if type(exc).__module__.startswith("streamlit"):
