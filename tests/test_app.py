@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from app_support import captions, figure, n_points, no_errors, page, trace_names
+from app_support import captions, figure, goto, n_points, no_errors, page, trace_names
 from streamlit.testing.v1 import AppTest
 
 from explorer.data.sample import PRETRAINED_DIR
@@ -23,6 +23,18 @@ def test_app_entry_point_opens(env):
     at = AppTest.from_file(APP, default_timeout=120).run()
     no_errors(at)
     assert at.get("plotly_chart")
+
+
+def test_the_chosen_model_follows_the_user_across_pages(env):
+    at = goto(AppTest.from_file(APP, default_timeout=120).run(), "denoise")
+    assert at.sidebar.selectbox(key="pick_model").value == "mnist-denoising-ae"  # nothing chosen yet
+    goto(at, "")
+    at.sidebar.selectbox(key="pick_model").set_value("digits-ae-2d").run()
+    for url_path in ("neighbours", "arithmetic", "denoise", ""):
+        goto(at, url_path)
+        no_errors(at)
+        assert at.sidebar.selectbox(key="pick_model").value == "digits-ae-2d", url_path
+        assert at.query_params["model"] in ("digits-ae-2d", ["digits-ae-2d"]), url_path
 
 
 def test_explore_opens_on_the_model_in_the_url(env):
