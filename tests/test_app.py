@@ -131,6 +131,44 @@ def test_interpolation_slider_decodes(env):
     assert "interpolation" in trace_names(at)
 
 
+def test_a_share_link_reproduces_the_whole_view(env):
+    at = page(EXPLORE, model="digits-vae-2d", a="3", b="7")
+    at.radio(key="interp_method").set_value("spherical").run()
+    at.checkbox(key="show_prior").check().run()
+    at.selectbox(key="color").set_value("reconstruction error").run()
+    at.session_state["probe"] = (0.02, -0.01)  # inside the map (a 3-epoch VAE is small)
+    at.run()
+    no_errors(at)
+    link = {k: at.query_params[k] for k in at.query_params}
+    link = {k: v[0] if isinstance(v, list) else v for k, v in link.items()}
+    assert {"path", "show", "color", "probe"} <= set(link)
+    other = page(EXPLORE, **link)  # another person's fresh session
+    no_errors(other)
+    assert other.radio(key="interp_method").value == "spherical"
+    assert other.checkbox(key="show_prior").value
+    assert other.selectbox(key="color").value == "reconstruction error"
+    assert other.session_state["probe"] == pytest.approx((0.02, -0.01))
+    assert "decoded here" in trace_names(other)
+    assert "Trust:" in " ".join(m.value for m in other.markdown)
+
+
+def test_hand_edited_links_are_clamped_to_the_widgets_ranges(env):
+    at = page(EXPLORE, model="digits-vae-2d", a="3", b="7", seed="-1", n="100000", t="5", temp="nan",
+              probe="1e30,-1e30", color="nonsense", pseed="-4")
+    no_errors(at)
+    assert at.number_input(key="seed").value == 0
+    assert at.slider(key="n_prior").value == 400
+    assert at.slider(key="t").value == 1.0
+    assert at.slider(key="temp").value == 1.0
+    probe = at.session_state["probe"]
+    assert all(abs(v) < 1e3 for v in probe)  # pulled back onto the map's decodable area
+    denoise = page("from explorer.ui.denoise_page import denoise_page\ndenoise_page()\n",
+                   model="digits-denoising-ae", level="7", item="99999", noise="fire")
+    no_errors(denoise)
+    assert denoise.slider(key="dn_level").value == 0.9
+    assert denoise.number_input(key="ip_item").value == 359
+
+
 def test_prior_overlays(env):
     at = page(EXPLORE, model="digits-vae-2d")
     for key in ("show_prior", "density", "ellipses"):

@@ -114,8 +114,10 @@ def compare_page() -> None:
     n = min(len(v.z) for v in views)
     labels = views[0].labels
     controls = st.columns(4)
-    a = int(controls[0].number_input("path from item", 0, n - 1, query_value("a", int, 0), key="cmp_a"))
-    b = int(controls[1].number_input("to item", 0, n - 1, query_value("b", int, min(1, n - 1)), key="cmp_b"))
+    a = int(controls[0].number_input("path from item", 0, n - 1, query_value("a", int, 0, lo=0, hi=n - 1),
+                                     key="cmp_a"))
+    b = int(controls[1].number_input("to item", 0, n - 1,
+                                     query_value("b", int, min(1, n - 1), lo=0, hi=n - 1), key="cmp_b"))
     temperature = controls[2].slider("prior temperature", 0.1, 2.0, 1.0, 0.1, key="cmp_temp")
     seed = int(controls[3].number_input("prior seed", 0, 1_000_000, 0, key="cmp_seed"))
     share_state(a=a, b=b)

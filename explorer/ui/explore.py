@@ -56,7 +56,7 @@ def projection_controls(latent_dim: int, spherical: bool) -> ProjectionConfig:
     methods = [m for m in METHODS if (m != "raw" or latent_dim in (2, 3))
                and (m != "hammer" or (spherical and latent_dim == 3))]
     default_method = "raw" if latent_dim in (2, 3) else "pca"
-    wanted = query_value("method", str, default_method)
+    wanted = query_value("method", str, default_method, choices=methods)
     method = st.sidebar.selectbox(
         "Projection",
         methods,
@@ -72,7 +72,8 @@ def projection_controls(latent_dim: int, spherical: bool) -> ProjectionConfig:
         key="dims",
         index=min(max(query_value("dims", int, 2) - 2, 0), len(dims_choices) - 1),
     )
-    cfg = ProjectionConfig(method=method, n_components=n_components, seed=query_value("pseed", int, 0))
+    cfg = ProjectionConfig(method=method, n_components=n_components,
+                           seed=query_value("pseed", int, 0, lo=0, hi=10_000))
     if method in ("umap", "tsne"):
         with st.sidebar.expander(f"{METHODS[method]} parameters"):
             seed = st.number_input("seed", 0, 10_000, cfg.seed, key="pseed")
@@ -128,6 +129,7 @@ def explore_page() -> None:
     proj = compute_projection(entry, mtime, cfg)
     ctx = Context(entry, ckpt, view, proj)
     restore_picks(len(view.z))
+    restore_probe(proj.embedding)
     share_state(
         model=entry.path.name,
         method=cfg.method,
@@ -174,6 +176,26 @@ def restore_picks(n: int) -> None:
             st.session_state[name] = value if value is not None and 0 <= value < n else None
 
 
+def probe_extent(emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The corners of the decodable area: the map's extent with a 15 % margin (the probe grid)."""
+    lo, hi = emb.min(axis=0), emb.max(axis=0)
+    pad = 0.15 * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def restore_probe(emb: np.ndarray) -> None:
+    """A decoded empty-space point from a shared link, once per session, clamped to the
+    decodable area of the map (a hand-edited link cannot decode far outside it)."""
+    if "probe" in st.session_state:
+        return
+    point = query_value("probe", lambda text: [float(v) for v in text.split(",")], None)
+    if point is None or len(point) != 2 or emb.shape[1] != 2 or not np.all(np.isfinite(point)):
+        st.session_state["probe"] = None
+        return
+    lo, hi = probe_extent(emb)
+    st.session_state["probe"] = tuple(float(v) for v in np.clip(point, lo, hi))
+
+
 @dataclass(frozen=True)
 class Overlays:
     color_by: str
@@ -192,31 +214,39 @@ def overlay_controls(ctx: Context) -> Overlays:
     ]
     if ctx.view.labels is None:
         options.remove("label")
-    color_by = sidebar.selectbox("Colour points by", options, key="color")
+    wanted = query_value("color", str, options[0], choices=options)
+    color_by = sidebar.selectbox("Colour points by", options, index=options.index(wanted), key="color")
     spherical = ctx.model.cfg.posterior == "vmf"
     sidebar.markdown("**Prior: uniform on the sphere**" if spherical else "**Prior N(0, I)**")
-    n_prior = sidebar.slider("samples", 4, 400, query_value("n", int, 64), step=4, key="n_prior")
+    n_prior = sidebar.slider("samples", 4, 400, 4 * round(query_value("n", int, 64, lo=4, hi=400) / 4),
+                             step=4, key="n_prior")
     temperature = sidebar.slider(
-        "temperature", 0.1, 2.0, query_value("temp", float, 1.0), step=0.1, key="temp",
+        "temperature", 0.1, 2.0, round(query_value("temp", float, 1.0, lo=0.1, hi=2.0), 1),
+        step=0.1, key="temp",
         disabled=spherical, help="Spread of N(0, T² I). An S-VAE's uniform prior on the sphere has no scale."
         if spherical else "Spread of N(0, T² I): below 1 samples stay nearer the centre.",
     )
     prior_seed = int(
-        sidebar.number_input("sample seed", 0, 1_000_000, query_value("seed", int, 0), key="seed")
+        sidebar.number_input("sample seed", 0, 1_000_000, query_value("seed", int, 0, lo=0, hi=1_000_000),
+                             key="seed")
     )
     two_d = ctx.proj.embedding.shape[1] == 2
-    prior = sidebar.checkbox("show prior samples on the map", value=False, key="show_prior")
+    shown = set(query_value("show", str, "").split(","))
+    prior = sidebar.checkbox("show prior samples on the map", value="prior" in shown, key="show_prior")
     density = sidebar.checkbox(
-        "density contours (data vs prior)", value=False, key="density", disabled=not two_d
+        "density contours (data vs prior)", value="density" in shown, key="density", disabled=not two_d
     )
     ellipses = sidebar.checkbox(
         "posterior spread (ellipses)",
-        value=False,
+        value="ellipses" in shown,
         key="ellipses",
         disabled=not (two_d and ctx.model.variational and ctx.proj.config.method in ("raw", "pca")),
         help="VAE only, on raw or PCA maps: each code's posterior standard deviation.",
     )
-    share_state(n=n_prior, temp=temperature, seed=prior_seed)
+    on = [name for name, ticked in (("prior", prior), ("density", density), ("ellipses", ellipses))
+          if ticked]
+    share_state(n=n_prior, temp=temperature, seed=prior_seed,
+                color=color_by if color_by != options[0] else None, show=",".join(on) or None)
     return Overlays(color_by, prior, density and two_d, ellipses, n_prior, temperature, prior_seed)
 
 
@@ -257,11 +287,8 @@ def map_panel(ctx: Context, o: Overlays) -> None:
     if ctx.proj.config.method == "hammer":
         fig = plots.add_outline(fig, sphere.hammer_outline(), name="edge of the sphere")
     if emb.shape[1] == 2:
-        lo, hi = emb.min(axis=0), emb.max(axis=0)
-        pad = 0.15 * (hi - lo)
-        fig = plots.add_probe_grid(
-            fig, (lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]), steps=60
-        )
+        lo, hi = probe_extent(emb)
+        fig = plots.add_probe_grid(fig, (lo[0], hi[0]), (lo[1], hi[1]), steps=60)
     a, b = st.session_state.get("a"), st.session_state.get("b")
     if a is not None and b is not None:
         path = latent.interpolate(
@@ -310,15 +337,6 @@ def map_panel(ctx: Context, o: Overlays) -> None:
         "needs a 2-D map."
     )
     downloads(ctx, fig)
-
-
-def tabular_hover(ctx: Context, max_features: int = 8) -> list[str]:
-    """Hover text for table rows: the label and the first features' values."""
-    rows = ctx.view.x.numpy()
-    names = ctx.data.feature_names or tuple(f"x{k + 1}" for k in range(rows.shape[1]))
-    shown = min(max_features, rows.shape[1])
-    return [ctx.label(i) + "<br>" + "<br>".join(f"{names[k]}: {row[k]:.2f}" for k in range(shown))
-            for i, row in enumerate(rows)]
 
 
 def handle_selection(event) -> None:
@@ -383,6 +401,7 @@ def inspect_panel(ctx: Context) -> None:
         format_func={"inspect": "inspects it", "a": "sets endpoint A", "b": "sets endpoint B"}.get,
     )
     probe = st.session_state.get("probe")
+    share_state(probe=None if probe is None else f"{probe[0]:.4g},{probe[1]:.4g}")
     if probe is not None:
         decode_here(ctx, np.asarray(probe, dtype=np.float64))
         return
@@ -473,25 +492,24 @@ def interpolation_panel(ctx: Context) -> None:
     share_state(a=a, b=b)
     # An S-VAE's decoder only saw codes on the sphere, which a straight line leaves.
     paths = sorted(["linear", "spherical"], key=lambda p: p != latent.natural_path(ctx.model))
-    method = st.radio("path", paths, horizontal=True, key="interp_method")
+    wanted = query_value("path", str, paths[0], choices=paths)
+    method = st.radio("path", paths, index=paths.index(wanted), horizontal=True, key="interp_method")
+    share_state(path=method if method != paths[0] else None)
     path_frames(ctx, a, b, method)
 
 
-def interpolation_gif(ctx: Context, a: int, b: int, method: str) -> bytes:
-    """24 frames A to B and back, built once per path (not on every move of t)."""
-    key = ("gif", str(ctx.entry.path), a, b, method)
-    if st.session_state.get("gif_key") != key:
-        z0, z1 = torch.from_numpy(ctx.view.z[a]), torch.from_numpy(ctx.view.z[b])
-        movie = latent.decode(ctx.model, latent.interpolate(z0, z1, 24, method)).numpy()
-        st.session_state["gif"] = render.to_gif(ctx.data.to_display(movie))
-        st.session_state["gif_key"] = key
-    return st.session_state["gif"]
+def path_gif(ctx: Context, a: int, b: int, method: str) -> bytes:
+    """24 frames A to B, built only when the user downloads them (not on every move of t)."""
+    z0, z1 = torch.from_numpy(ctx.view.z[a]), torch.from_numpy(ctx.view.z[b])
+    movie = latent.decode(ctx.model, latent.interpolate(z0, z1, 24, method)).numpy()
+    return render.to_gif(ctx.data.to_display(movie))
 
 
 @st.fragment
 def path_frames(ctx: Context, a: int, b: int, method: str) -> None:
     z0, z1 = torch.from_numpy(ctx.view.z[a]), torch.from_numpy(ctx.view.z[b])
-    t = st.slider("t", 0.0, 1.0, query_value("t", float, 0.5), step=0.01, key="t")
+    t = st.slider("t", 0.0, 1.0, round(query_value("t", float, 0.5, lo=0.0, hi=1.0), 2), step=0.01,
+                  key="t")
     step = latent.lerp if method == "linear" else latent.slerp
     frame = latent.decode(ctx.model, step(z0, z1, torch.tensor([t])))
     show_items(
@@ -506,9 +524,9 @@ def path_frames(ctx: Context, a: int, b: int, method: str) -> None:
     if ctx.data.kind == "image":
         cols = st.columns(2)
         cols[0].download_button("Frames (PNG)", png, "interpolation.png", "image/png")
-        movie = latent.decode(ctx.model, latent.interpolate(z0, z1, 24, method)).numpy()
         cols[1].download_button(
-            "Animation (GIF)", render.to_gif(ctx.data.to_display(movie)), "interpolation.gif", "image/gif"
+            "Animation (GIF)", lambda: path_gif(ctx, a, b, method), "interpolation.gif", "image/gif",
+            on_click="ignore",
         )
 
 

@@ -36,7 +36,7 @@ def neighbours_page() -> None:
     opened = open_model()
     if opened is None:
         return
-    k = st.sidebar.slider("k (neighbours)", 1, 50, query_value("k", int, 5), key="nb_k")
+    k = st.sidebar.slider("k (neighbours)", 1, 50, query_value("k", int, 5, lo=1, hi=50), key="nb_k")
     share_state(k=k)
     view = opened.view
     check_labelled(None if view.data.y_train is None else view.data.y_train.numpy(), view.labels, k)
