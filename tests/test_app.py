@@ -78,6 +78,15 @@ def test_three_dimensional_map(env):
     assert any(t.type == "scatter3d" for t in figure(at).data)
 
 
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_a_2d_code_is_offered_no_3d_map(env, method):
+    at = page(EXPLORE, model="digits-vae-2d", method=method, dims="3")
+    no_errors(at)
+    dims = at.sidebar.radio[0]
+    assert dims.label == "Map dimensions" and dims.options == ["2"]
+    assert all(t.type != "scatter3d" for t in figure(at).data)
+
+
 def test_sphere_model_offers_the_hammer_map_and_its_own_prior(env):
     at = page(EXPLORE, model="digits-svae-3d", method="hammer", a="0", b="1")
     no_errors(at)

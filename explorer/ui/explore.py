@@ -64,13 +64,17 @@ def projection_controls(latent_dim: int, spherical: bool) -> ProjectionConfig:
         format_func=METHODS.get,
         key="method",
     )
-    dims_choices = {"raw": [latent_dim], "hammer": [2]}.get(method, [2, 3])
+    # A projection cannot add dimensions the codes do not have: a 2-D code has no 3-D map.
+    dims_choices = {"raw": [latent_dim], "hammer": [2]}.get(method, [2, 3] if latent_dim >= 3 else [2])
+    wanted_dims = query_value("dims", int, dims_choices[0], choices=dims_choices)
     n_components = st.sidebar.radio(
         "Map dimensions",
         dims_choices,
         horizontal=True,
-        key="dims",
-        index=min(max(query_value("dims", int, 2) - 2, 0), len(dims_choices) - 1),
+        key="dims_" + "-".join(map(str, dims_choices)),  # a fresh radio when the choices change
+        index=dims_choices.index(wanted_dims),
+        help=None if len(dims_choices) > 1 else f"This map of a {latent_dim}-D code has "
+        f"{dims_choices[0]} dimensions only.",
     )
     cfg = ProjectionConfig(method=method, n_components=n_components,
                            seed=query_value("pseed", int, 0, lo=0, hi=10_000))
