@@ -326,3 +326,57 @@ def test_bad_hidden_widths_are_explained(env):
     at = page(TRAIN)
     at.text_input(key="train_hidden").set_value("wide").run()
     assert "comma-separated whole numbers" in at.error[0].value
+
+
+def finish_a_short_run(at: AppTest, epochs: int = 2) -> None:
+    at.selectbox(key="train_data").set_value("moons").run()
+    at.number_input(key="train_epochs").set_value(epochs).run()
+    at.button(key="train_go").click().run()
+    at.session_state["job"].join(timeout=60)
+    at.run()
+
+
+def test_a_finished_run_keeps_its_settings_and_stops_refreshing(env):
+    at = page(TRAIN)
+    finish_a_short_run(at)
+    no_errors(at)
+    assert at.selectbox(key="train_data").value == "moons"  # not the defaults above the results
+    assert at.number_input(key="train_epochs").value == 2
+    assert any("This run: vae with a 2-D code on moons, 2 of 2 epochs" in c.value for c in at.caption)
+    before = at.get("progress")[0].proto.text
+    time.sleep(1.2)
+    at.run()
+    assert at.get("progress")[0].proto.text == before  # the elapsed time stopped with the run
+
+
+def test_saved_and_errors_stay_and_an_existing_name_asks_first(env, tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENT_EXPLORER_RUNS", str(tmp_path / "runs"))
+    at = page(TRAIN)
+    finish_a_short_run(at)
+    at.text_input(key="save_name").set_value("moons-twice").run()
+    at.button(key="save_go").click().run()
+    at.run()  # an unrelated rerun: the message stays
+    assert at.success and "Saved to" in at.success[0].value
+    weights = tmp_path / "runs" / "moons-twice" / "model.safetensors"
+    first = weights.stat().st_mtime_ns
+    at.button(key="save_go").click().run()
+    assert "A model named moons-twice exists" in at.warning[0].value
+    assert weights.stat().st_mtime_ns == first  # nothing replaced before the user says so
+    at.button(key="save_replace").click().run()
+    assert at.success and weights.stat().st_mtime_ns != first
+    at.text_input(key="save_name").set_value("../escape").run()
+    at.button(key="save_go").click().run()
+    at.run()
+    assert "Use letters, digits" in at.error[0].value
+
+
+def test_zero_hidden_units_and_out_of_range_numbers_block_training(env):
+    at = page(TRAIN)
+    at.text_input(key="train_hidden").set_value("64,0").run()
+    assert "at least 1" in at.error[0].value
+    assert at.button(key="train_go").disabled
+    at.text_input(key="train_hidden").set_value("").run()
+    at.number_input(key="train_epochs").set_value(900).run()
+    assert "epochs must be between 1 and 500; it is 900." in at.error[0].value
+    assert at.button(key="train_go").disabled
+    assert "job" not in at.session_state
