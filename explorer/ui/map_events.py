@@ -58,7 +58,8 @@ export default function (component) {
     const x = e ? e.clientX : window.__lePointer.x, y = e ? e.clientY : window.__lePointer.y;
     tip.style.display = "block";
     // Beside the pointer, flipped to its other side near the window's right or bottom edge.
-    const right = x + 16 + tip.offsetWidth > window.innerWidth, below = y + 16 + tip.offsetHeight > window.innerHeight;
+    const right = x + 16 + tip.offsetWidth > window.innerWidth;
+    const below = y + 16 + tip.offsetHeight > window.innerHeight;
     tip.style.left = (right ? x - 16 - tip.offsetWidth : x + 16) + "px";
     tip.style.top = (below ? y - 16 - tip.offsetHeight : y + 16) + "px";
   };
