@@ -221,13 +221,26 @@ def test_compare_page_measures_both(env):
     assert len(at.get("plotly_chart")) == 4  # two maps, the measured shares, the path profile
     table = at.table[0].value
     measures = table["measure"].tolist()
-    assert {"prior samples in holes", "prior samples judged valid",
+    assert {"prior samples judged valid",
             "prior samples' class mix off the data's", "path midpoints judged valid"} <= set(measures)
     assert any(m.value.startswith("**Which model the numbers favour**") for m in at.markdown)
     shares = figure(at, 2)
     assert [t.name for t in shares.data] == ["digits-ae-2d", "digits-vae-2d"]
     steps = figure(at, 3)
     assert all(n_points(t) == 23 for t in steps.data)  # 24 frames, 23 steps
+
+
+def test_compare_page_reads_the_20d_pair_right(env):
+    at = page(COMPARE, left="mnist-ae-20d", right="mnist-vae-20d")
+    no_errors(at)
+    measures = at.table[0].value["measure"].tolist()
+    assert not any("holes" in m for m in measures)  # a code-space distance that called noise complete
+    text = [m.value for m in at.markdown]
+    lead = next(t for t in text if t.startswith("**What decides it"))
+    assert lead.startswith("**What decides it: prior samples judged valid.** **mnist-vae-20d** wins")
+    assert text.index(lead) < next(i for i, t in enumerate(text) if t.startswith("**Which model"))
+    for note in at.info:
+        assert "2-D code" not in note.value and "compare mnist-ae-20d with mnist-vae-20d" not in note.value
 
 
 def test_unreadable_checkpoint_is_an_error_not_a_traceback(env, tmp_path, monkeypatch):
