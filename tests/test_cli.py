@@ -252,3 +252,10 @@ def test_train_saves_the_schedule_and_shift(tmp_path, capfd):
                          "--schedule", "one_cycle", "--augment-shift", "1", "--out", str(out), "--quiet")
     saved = json.loads((out / "config.json").read_text())["train"]
     assert code == 0 and (saved["schedule"], saved["augment_shift"]) == ("one_cycle", 1)
+
+
+def test_usage_errors_point_at_the_help_of_the_command_used(capfd):
+    code, _, err = run_cli(capfd, "explroe")
+    assert code == 2 and "(see `python -m explorer --help`)" in err
+    code, _, err = run_cli(capfd, "train", "--epochs", "many")
+    assert code == 2 and "(see `python -m explorer train --help`)" in err
