@@ -57,8 +57,10 @@ def score_histograms(normal: np.ndarray, anomalous: np.ndarray, threshold: float
         fig.add_trace(go.Histogram(x=scores, name=f"{name} ({len(scores):,})", xbins=bins,
                                    histnorm="probability density", marker_color=color, opacity=0.6))
     if threshold is not None:
+        # The label hangs inside the plot, below the legend that sits above it.
         fig.add_vline(x=threshold, line={"color": "#111111", "dash": "dash"},
-                      annotation_text="threshold", annotation_position="top")
+                      annotation_text="threshold", annotation_position="top right",
+                      annotation_yanchor="top")
     fig.update_layout(barmode="overlay", height=320, xaxis_title=score_name, yaxis_title="density",
                       legend={"orientation": "h", "y": 1.12}, **_LAYOUT)
     return fig

@@ -208,6 +208,36 @@ def test_latent_sliders_and_traversal(env):
     assert reopened.slider(key="z0_2").value == pytest.approx(moved, abs=1e-3)
 
 
+def test_sliders_of_a_wide_code_say_which_dimensions_they_move(env):
+    at = page(EXPLORE, model="mnist-vae-20d", method="pca")
+    no_errors(at)
+    assert any("z1-z8, the first 8 of 20 dimensions" in c.value for c in at.caption)
+
+
+def test_decoded_grid_stays_readable(env):
+    at = page(EXPLORE, model="digits-vae-2d")
+    assert at.slider(key="grid_steps").max <= 20
+
+
+def test_a_click_off_the_sphere_is_not_called_exact(env):
+    at = page(EXPLORE, model="digits-svae-3d", method="hammer")
+    at.session_state["probe"] = (2.9, 1.4)  # outside the ellipse (x / 2√2)² + (y / √2)² <= 1
+    at.run()
+    no_errors(at)
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Outside the sphere's map" in text and "Trust: poor" in text
+    assert "Exact" not in text
+
+
+def test_an_rbm_is_offered_no_gaussian_prior(env):
+    at = page(EXPLORE, model="mnist-rbm-64", method="pca")
+    no_errors(at)
+    assert any("An RBM has no N(0, I) prior" in i.value for i in at.info)
+    assert not any(m.value == "**Prior N(0, I)**" for m in at.sidebar.markdown)
+    keys = {s.key for s in at.sidebar.slider}
+    assert "n_prior" not in keys and "temp" not in keys
+
+
 def test_decode_grid(env):
     at = page(EXPLORE, model="digits-vae-2d")
     at.slider(key="grid_steps").set_value(7).run()

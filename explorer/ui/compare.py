@@ -162,13 +162,13 @@ def compare_page() -> None:
                 label_names=view.data.class_names,
                 selected=[a, b],
                 axis_name=cfg.method,
+                height=420,
             )
             fig = plots.add_points(fig, proj.projector.transform(prior.numpy()), name="prior samples",
                                   symbol="x-thin", color="#b2182b", size=7, line_width=1.5)
             z0, z1 = torch.from_numpy(view.z[a]), torch.from_numpy(view.z[b])
             path = latent.interpolate(z0, z1, 10, latent.natural_path(ckpt.model))
             fig = plots.add_path(fig, proj.projector.transform(path.numpy()), name="path A→B")
-            fig.update_layout(height=420)
             st.plotly_chart(fig, key=f"cmp_map_{entry.path.name}_{col is columns[0]}", width="stretch")
             show_strip(
                 view.data,

@@ -12,6 +12,7 @@ from explorer import latent, plots, render, sphere
 from explorer.catalog import ModelEntry
 from explorer.checkpoint import Checkpoint
 from explorer.config import ProjectionConfig
+from explorer.models.rbm import RBM
 from explorer.projection import Projection
 from explorer.ui import resources
 from explorer.ui.map_events import map_events
@@ -26,6 +27,10 @@ from explorer.ui.widgets import (
     show_strip,
 )
 
+# An RBM's code is its hidden units' probabilities, in [0, 1]: N(0, I) draws would decode
+# values it never produces, and its own samples need Gibbs sampling, which this page lacks.
+NO_RBM_PRIOR = ("An RBM has no N(0, I) prior: its code is the hidden units' probabilities, each "
+                "between 0 and 1, and its own samples come from Gibbs sampling, not from one draw.")
 METHODS = {"raw": "Raw latent", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE",
            "hammer": "Hammer (sphere, equal-area)"}
 
@@ -221,6 +226,12 @@ def overlay_controls(ctx: Context) -> Overlays:
     wanted = query_value("color", str, options[0], choices=options)
     color_by = sidebar.selectbox("Colour points by", options, index=options.index(wanted), key="color")
     spherical = ctx.model.cfg.posterior == "vmf"
+    if isinstance(ctx.model, RBM):
+        sidebar.markdown("**No prior to sample**")
+        sidebar.caption(NO_RBM_PRIOR)
+        share_state(color=color_by if color_by != options[0] else None, n=None, temp=None, seed=None,
+                    show=None)
+        return Overlays(color_by, False, False, False, 0, 1.0, 0)
     sidebar.markdown("**Prior: uniform on the sphere**" if spherical else "**Prior N(0, I)**")
     n_prior = sidebar.slider("samples", 4, 400, 4 * round(query_value("n", int, 64, lo=4, hi=400) / 4),
                              step=4, key="n_prior")
@@ -390,8 +401,10 @@ def downloads(ctx: Context, fig) -> None:
         projection=ctx.proj.embedding,
     )
     cols[1].download_button("Codes (NPZ)", npz.getvalue(), f"{ctx.entry.path.name}-codes.npz")
+    # Built on click only: with plotly.js inside (so it opens offline) it is 4.5 MB.
     cols[2].download_button(
-        "Figure (HTML)", fig.to_html(include_plotlyjs="cdn"), f"{ctx.entry.path.name}-map.html", "text/html"
+        "Figure (HTML)", lambda: plots.figure_html(fig), f"{ctx.entry.path.name}-map.html", "text/html",
+        on_click="ignore",
     )
 
 
@@ -440,13 +453,17 @@ def decode_here(ctx: Context, point: np.ndarray) -> None:
                                   ctx.entry.display_data, proj.config).query(point[None])
     distance, inside = float(trust.distance[0]), bool(trust.inside_hull[0])
     level = "good" if inside and distance < 2 else ("doubtful" if inside or distance < 4 else "poor")
+    off_sphere = proj.config.method == "hammer" and not bool(sphere.on_hammer_map(point[None])[0])
+    if off_sphere:
+        level = "poor"
     show_items(ctx.data, image.numpy(), [f"decoded at ({point[0]:.2f}, {point[1]:.2f})"], key="probe_item")
     color = {"good": "green", "doubtful": "orange", "poor": "red"}[level]
     st.markdown(
         f":{color}-badge[Trust: {level}] {distance:.1f}× the typical spacing from the nearest "
         f"encoding, {'inside' if inside else 'outside'} the data's hull."
     )
-    st.caption(inverse.inverse_note)
+    st.caption("Outside the sphere's map: this decodes the nearest point on its edge, not the spot "
+               "clicked." if off_sphere else inverse.inverse_note)
     if st.button("Clear", key="clear_probe"):
         st.session_state["probe"] = None
         st.rerun()
@@ -535,6 +552,9 @@ def path_frames(ctx: Context, a: int, b: int, method: str) -> None:
 
 
 def prior_panel(ctx: Context, o: Overlays) -> None:
+    if isinstance(ctx.model, RBM):
+        st.info(NO_RBM_PRIOR)
+        return
     z = prior_codes(ctx, o)
     decoded = latent.decode(ctx.model, z).numpy()
     ncols = int(np.ceil(np.sqrt(len(decoded))))
@@ -565,6 +585,9 @@ def sliders_panel(ctx: Context) -> None:
         "click a point to start from its code."
     )
     k = min(ctx.model.latent_dim, 8)
+    if k < ctx.model.latent_dim:
+        st.caption(f"Sliders for z1-z{k}, the first {k} of {ctx.model.latent_dim} dimensions (the others "
+                   "keep the starting code's values); the traversal below reaches every dimension.")
     spread = np.abs(ctx.view.z).max(axis=0) * 1.2 + 1e-3
     shared = query_value("z", lambda text: [float(v) for v in text.split(",")], None)
     start = base.copy()
@@ -610,7 +633,8 @@ def grid_panel(ctx: Context) -> None:
     if ctx.data.kind != "image":
         st.info("The decoded grid is drawn for image data.")
         return
-    steps = st.slider("grid size", 5, 30, 15, key="grid_steps")
+    steps = st.slider("grid size", 5, 20, 15, key="grid_steps",
+                      help="At most 20×20, so each decoded tile stays big enough to read in this panel.")
     lo, hi = emb.min(axis=0), emb.max(axis=0)
     points = latent.grid_2d((float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1])), steps).numpy()
     codes = ctx.proj.projector.inverse_transform(points).astype(np.float32)
