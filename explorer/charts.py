@@ -42,7 +42,9 @@ def metric_bars(values: Mapping[str, float], unit: str, highlight: str | None = 
     ))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title_text=unit)
-    fig.update_layout(title={"text": title}, height=60 + 45 * len(names), **_LAYOUT)
+    lines = title.count("<br>") + 1 if title else 0  # a title wrapped to fit a narrow column
+    fig.update_layout(title={"text": title}, height=40 + 20 * lines + 45 * len(names), **_LAYOUT)
+    fig.update_layout(margin_t=20 + 20 * lines)
     return fig
 
 

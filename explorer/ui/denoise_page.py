@@ -49,7 +49,7 @@ def denoise_page() -> None:
     left, right = st.columns([2, 3], gap="medium")
     with left:
         st.plotly_chart(charts.metric_bars(result.psnr, "dB", highlight="autoencoder",
-                                           title=f"mean PSNR over {n} test images (higher is better)"),
+                                           title=f"mean PSNR, {n} test images<br>(higher is better)"),
                         key="dn_psnr", width="stretch")
     with right:
         shown = min(10, n)

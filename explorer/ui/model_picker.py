@@ -38,7 +38,8 @@ def pick_model(
         names,
         index=names.index(target) if target in names else 0,
         key=f"pick_{key}",
-        format_func=lambda n: f"{n}  ({entries[names.index(n)].source})",
+        # Only the user's own runs are marked: "(pretrained)" would not fit a projector's sidebar.
+        format_func=lambda n: n if entries[names.index(n)].source == "pretrained" else f"{n} (yours)",
     )
     # Only a choice (or a link) is carried to the other pages: a page that was never told
     # otherwise opens on its own default (the denoising AE on Denoise).

@@ -59,7 +59,7 @@ def neighbours_page() -> None:
         "(one per class) with the labels, 1 is perfect. Trust: are the map's neighbours also "
         "neighbours in the codes (1 is perfect)?"
     )
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = st.columns([1, 1], gap="medium")  # the 10×10 counts need half the page
     with left:
         neighbour_map(opened, cfg, k)
     with right:
