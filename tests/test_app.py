@@ -87,6 +87,16 @@ def test_a_2d_code_is_offered_no_3d_map(env, method):
     assert all(t.type != "scatter3d" for t in figure(at).data)
 
 
+def test_a_3d_click_leaves_the_3d_figure_as_it_was(env):
+    at = page(EXPLORE, model="digits-vae-5d", method="pca", dims="3")
+    before = figure(at).to_json()
+    at.session_state["item"] = 7  # what a click on a 3-D point sets
+    at.run()
+    no_errors(at)
+    assert figure(at).to_json() == before  # no new WebGL scene to draw: the click is quick
+    assert captions(at)[0].startswith("#7 ")
+
+
 def test_sphere_model_offers_the_hammer_map_and_its_own_prior(env):
     at = page(EXPLORE, model="digits-svae-3d", method="hammer", a="0", b="1")
     no_errors(at)

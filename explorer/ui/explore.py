@@ -284,11 +284,11 @@ def map_panel(ctx: Context, o: Overlays) -> None:
     elif o.color_by.startswith("latent dim"):
         k = int(o.color_by.split()[-1]) - 1
         values, value_name = ctx.view.z[:, k], o.color_by
-    selected = [
-        i
-        for i in (st.session_state.get("item"), st.session_state.get("a"), st.session_state.get("b"))
-        if i is not None
-    ]
+    # A 3-D map marks only the endpoints, not the inspected item: a changed 3-D figure is a
+    # new WebGL scene to plotly: a 3-D click took 5.7 s to show its item with the ring, 1.3-1.6 s
+    # without (headless Chromium, software WebGL). The Inspect tab shows the item itself.
+    picks = ("a", "b") if emb.shape[1] == 3 else ("item", "a", "b")
+    selected = [i for i in (st.session_state.get(name) for name in picks) if i is not None]
     names = ctx.data.class_names if labels is not None else None
     fig = plots.latent_scatter(
         emb,
