@@ -113,6 +113,7 @@ def grouped_bars(values: Mapping[str, Mapping[str, float]], title: str = "") -> 
     # Below the category names, which may wrap to three lines.
     fig.update_layout(barmode="group", title={"text": title}, height=380, yaxis_range=[0, 1.1],
                       legend={"orientation": "h", "y": -0.32}, **_LAYOUT)
+    fig.update_layout(margin_t=20 + 20 * (title.count("<br>") + 1))  # a title wrapped to fit
     return fig
 
 

@@ -210,7 +210,7 @@ def compare_page() -> None:
     plots_left.plotly_chart(
         charts.grouped_bars({e.path.name: {bar_label(r[0]): r[1] for r in model_rows if r[0] in SHARES}
                              for e, model_rows in zip(chosen, rows)},
-                            "completeness and continuity (↑ higher is better, ↓ lower)"),
+                            "completeness and continuity<br>(↑ higher is better, ↓ lower)"),
         key="cmp_shares", width="stretch")
     plots_right.plotly_chart(
         charts.step_profiles({e.path.name: path_steps(c.model, v.z[a], v.z[b], 24)
