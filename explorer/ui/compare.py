@@ -42,7 +42,7 @@ def report_rows(path: str, mtime: float, display: str, judge_path: str) -> list[
 # a real item, does the prior reach every class, do paths change evenly. The first that is not
 # a tie leads the page's reading.
 DECIDING = {
-    "prior samples judged valid": "a draw from the prior decodes to a confident digit this often",
+    "prior samples judged valid": "this share of prior draws decodes to an item a classifier is sure of",
     "prior samples' class mix off the data's": "the prior samples' classes are this far from the "
     "data's mix (0 when every class turns up as often as in the data)",
     "largest / mean step on paths": "decoded paths between codes change this evenly (1 is even)",
