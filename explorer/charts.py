@@ -42,7 +42,9 @@ def metric_bars(values: Mapping[str, float], unit: str, highlight: str | None = 
     ))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title_text=unit)
-    fig.update_layout(title={"text": title}, height=60 + 45 * len(names), **_LAYOUT)
+    lines = title.count("<br>") + 1 if title else 0  # a title wrapped to fit a narrow column
+    fig.update_layout(title={"text": title}, height=40 + 20 * lines + 45 * len(names), **_LAYOUT)
+    fig.update_layout(margin_t=20 + 20 * lines)
     return fig
 
 
@@ -57,8 +59,10 @@ def score_histograms(normal: np.ndarray, anomalous: np.ndarray, threshold: float
         fig.add_trace(go.Histogram(x=scores, name=f"{name} ({len(scores):,})", xbins=bins,
                                    histnorm="probability density", marker_color=color, opacity=0.6))
     if threshold is not None:
+        # The label hangs inside the plot, below the legend that sits above it.
         fig.add_vline(x=threshold, line={"color": "#111111", "dash": "dash"},
-                      annotation_text="threshold", annotation_position="top")
+                      annotation_text="threshold", annotation_position="top right",
+                      annotation_yanchor="top")
     fig.update_layout(barmode="overlay", height=320, xaxis_title=score_name, yaxis_title="density",
                       legend={"orientation": "h", "y": 1.12}, **_LAYOUT)
     return fig
@@ -109,6 +113,7 @@ def grouped_bars(values: Mapping[str, Mapping[str, float]], title: str = "") -> 
     # Below the category names, which may wrap to three lines.
     fig.update_layout(barmode="group", title={"text": title}, height=380, yaxis_range=[0, 1.1],
                       legend={"orientation": "h", "y": -0.32}, **_LAYOUT)
+    fig.update_layout(margin_t=20 + 20 * (title.count("<br>") + 1))  # a title wrapped to fit
     return fig
 
 

@@ -29,7 +29,8 @@ class UsageError(ExplorerError):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
-        raise UsageError(f"{message} (see `python -m explorer {self.prog.split()[-1]} --help`)")
+        # prog is "python -m explorer" for the main parser, "python -m explorer train" for a command.
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def _sizes(text: str) -> tuple[int, ...]:

@@ -25,6 +25,11 @@ class JobStatus:
     history: History = field(default_factory=History)
     error: str | None = None
     started: float = field(default_factory=time.time)
+    ended: float | None = None  # when it finished: a finished run's elapsed time stops
+
+    @property
+    def elapsed(self) -> float:
+        return (self.ended if self.ended is not None else time.time()) - self.started
 
     @property
     def finished(self) -> bool:
@@ -87,3 +92,4 @@ class TrainingJob:
         with self._lock:
             self.status.history = history or self.status.history
             self.status.state, self.status.error = state, error
+            self.status.ended = time.time()

@@ -30,6 +30,13 @@ SELECTED_NAME = "selected"
 PROBE_NAME = "probe"
 TRAIN_COLOR, TEST_COLOR = "#1f77b4", "#ff7f0e"
 _MARKER_OPACITY = 0.8
+FADED_OPACITY = 0.2  # data points under density contours
+
+
+def figure_html(fig: go.Figure) -> str:
+    """The figure as a stand-alone HTML page with plotly.js inside it: it opens offline (a
+    lecture hall often has no internet), at the cost of about 4.5 MB."""
+    return fig.to_html(include_plotlyjs=True, full_html=True)
 
 
 def class_color(label: int, n_classes: int = 10) -> str:
@@ -78,6 +85,7 @@ def latent_scatter(
     selected: Sequence[int] = (),
     title: str = "",
     axis_name: str = "dim",
+    height: int = 600,
 ) -> go.Figure:
     """The latent map: ``points`` ``(n, 2)`` as ``Scattergl`` or ``(n, 3)`` as ``Scatter3d``.
 
@@ -185,13 +193,15 @@ def latent_scatter(
     fig.update_layout(
         template="plotly_white",
         title={"text": title},
-        height=600,
+        height=height,
         margin={"l": 10, "r": 10, "b": 10, "t": 40 if title else 10},
         # Below the plot, not beside it: entries that join later ("selected", a path) would
         # otherwise widen the legend and shift the map under the user's cursor, and a legend
         # at the top right sits under plotly's toolbar.
+        # Its offset is in plot heights: about 75 px under the axis, clear of the axis title, at
+        # any figure height (the plot area is the figure less about 130 px of legend and margin).
         legend={"itemsizing": "constant", "orientation": "h", "x": 0, "xanchor": "left",
-                "y": -0.12 if dim == 2 else 0, "yanchor": "top"},
+                "y": -75 / max(height - 130, 100) if dim == 2 else 0, "yanchor": "top"},
         clickmode="event+select",
         dragmode="zoom",
         hovermode="closest",
@@ -308,10 +318,15 @@ def add_density(
 ) -> go.Figure:
     """Add density contour lines of 2-D ``points`` in one colour, no fill and no colorbar,
     so two densities (the prior's and the data's) can be compared on one map. Binned in
-    the browser, so it costs nothing here; not hoverable, so clicks go to the points."""
+    the browser, so it costs nothing here; not hoverable, so clicks go to the points.
+    The contours are SVG, drawn beneath the WebGL points whatever the trace order, so the
+    data points fade to let them show through."""
     points = _check_points(points)
     if points.shape[1] != 2:
         raise ValueError("density contours need a 2-D map")
+    fig.update_traces(marker_opacity=FADED_OPACITY,
+                      selector=lambda t: t.type == "scattergl" and t.name not in (SELECTED_NAME, PROBE_NAME)
+                      and t.customdata is not None)
     fig.add_trace(
         go.Histogram2dContour(
             x=points[:, 0],
@@ -323,7 +338,7 @@ def add_density(
             ncontours=ncontours,
             contours={"coloring": "lines"},
             colorscale=[[0.0, color], [1.0, color]],
-            line={"width": 1.5, "smoothing": 1.0},
+            line={"width": 2.5, "smoothing": 1.0},
             showscale=False,
             showlegend=True,
             hoverinfo="skip",

@@ -1,5 +1,12 @@
 """How regular a latent space is, in numbers: is it complete (does the prior land where
-the data is?) and continuous (do nearby codes decode to nearby items?)."""
+the data is?) and continuous (do nearby codes decode to nearby items?).
+
+Completeness is judged on the decoded samples, not by distances. A share of prior samples
+"in holes" (far from every code) was measured and dropped: in code space it counts draws in
+dimensions a VAE's decoder ignores (the 20-D AE "won" it, 0.00 against 0.39, while its
+samples decode to noise), and in pixel space the 20-D AE's noisy decodes lie nearer a
+reconstruction than reconstructions lie to each other (0.00 again). The judge sees the
+difference (0.02 against 0.35 confident digits)."""
 
 from __future__ import annotations
 
@@ -8,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.spatial import cKDTree
 
 from explorer.latent import decode, interpolate, natural_path
 from explorer.models import Autoencoder
@@ -20,7 +26,6 @@ Rows = list[tuple[str, float, str]]  # (measure, value, how to read it), as ``as
 class RegularityReport:
     code_mean_norm: float  # |mean of the codes|: 0 for a centred aggregate posterior
     code_variance: float  # mean per-dimension variance of the aggregate posterior: 1 for N(0, I)
-    prior_in_holes: float  # share of prior samples far from every encoding (see prior_hole_share)
     path_jump: float  # largest over mean step between decoded frames on paths: 1 is even
     prior_valid: float | None = None  # share of decoded prior samples a classifier is sure of
     midpoint_valid: float | None = None  # share of decoded path midpoints a classifier is sure of
@@ -30,7 +35,6 @@ class RegularityReport:
         rows = [
             ("|mean code|", self.code_mean_norm, "0 for N(0, I)"),
             ("mean code variance", self.code_variance, "1 for N(0, I)"),
-            ("prior samples in holes", self.prior_in_holes, "lower is more complete"),
             ("largest / mean step on paths", self.path_jump, "closer to 1 is more continuous"),
         ]
         if self.prior_valid is not None:
@@ -50,7 +54,6 @@ BETTER: dict[str, float | str] = {
     "mean code variance": 1.0,
     "prior samples judged valid": "higher",
     "prior samples' class mix off the data's": "lower",
-    "prior samples in holes": "lower",
     "largest / mean step on paths": 1.0,
     "path midpoints judged valid": "higher",
 }
@@ -124,16 +127,6 @@ def aggregate_posterior(mu: np.ndarray, logvar: np.ndarray | None) -> tuple[floa
     return float(np.linalg.norm(mu.mean(axis=0))), float(variance.mean())
 
 
-def prior_hole_share(codes: np.ndarray, prior: np.ndarray, quantile: float = 0.99) -> float:
-    """Share of prior samples whose nearest encoding is farther away than ``quantile`` of the
-    encodings' own nearest-neighbour distances: those samples decode from empty space."""
-    tree = cKDTree(codes)
-    own, _ = tree.query(codes, k=2)
-    threshold = np.quantile(own[:, 1], quantile)
-    distance, _ = tree.query(prior, k=1)
-    return float((distance > threshold).mean())
-
-
 def path_steps(model: Autoencoder, z0: np.ndarray, z1: np.ndarray, steps: int = 16) -> np.ndarray:
     """Distances between consecutive decoded frames along the path from ``z0`` to ``z1``."""
     path = interpolate(torch.from_numpy(z0), torch.from_numpy(z1), steps, natural_path(model))
@@ -182,5 +175,5 @@ def regularity_report(model: Autoencoder, mu: np.ndarray, logvar: np.ndarray | N
         midpoints = midpoint_validity(model, mu, judge, seed=seed)
         if labels is not None:
             class_gap = class_mix_gap(judge, decoded, labels)
-    return RegularityReport(mean_norm, variance, prior_hole_share(mu, prior.numpy()),
-                            path_jump(model, mu, seed=seed), valid, midpoints, class_gap)
+    return RegularityReport(mean_norm, variance, path_jump(model, mu, seed=seed), valid, midpoints,
+                            class_gap)

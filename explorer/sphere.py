@@ -42,6 +42,12 @@ def inverse_hammer(points: np.ndarray) -> np.ndarray:
     return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)
 
 
+def on_hammer_map(points: np.ndarray) -> np.ndarray:
+    """Whether 2-D positions lie on the Hammer map (inside its ellipse, the whole sphere)."""
+    p = np.asarray(points, dtype=np.float64)
+    return (p[:, 0] / (2 * math.sqrt(2))) ** 2 + (p[:, 1] / math.sqrt(2)) ** 2 <= 1.0
+
+
 def hammer_outline(n: int = 181) -> np.ndarray:
     """The edge of the Hammer map, the ellipse (x / 2 sqrt 2)^2 + (y / sqrt 2)^2 = 1, closed."""
     angle = np.linspace(0.0, 2 * np.pi, n)

@@ -39,3 +39,14 @@ def trace_names(at: AppTest) -> set[str]:
 
 def captions(at: AppTest) -> list[str]:
     return [c for image in at.get("image") for c in image.captions]
+
+
+def goto(at: AppTest, url_path: str) -> AppTest:
+    """Switch to the ``st.navigation`` page served at ``url_path`` ("" for the default) as a
+    click in the sidebar does: the new page opens with an empty URL query. AppTest's own
+    ``switch_page`` finds file pages only, and these pages are functions."""
+    at._page_hash = next(h for h, info in at._registered_pages.items()
+                         if info.get("url_pathname") == url_path)
+    for key in list(at.query_params):
+        del at.query_params[key]
+    return at.run()

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from app_support import captions, figure, n_points, no_errors, page, trace_names
+from app_support import captions, figure, goto, n_points, no_errors, page, trace_names
 from streamlit.testing.v1 import AppTest
 
 from explorer.data.sample import PRETRAINED_DIR
@@ -23,6 +23,18 @@ def test_app_entry_point_opens(env):
     at = AppTest.from_file(APP, default_timeout=120).run()
     no_errors(at)
     assert at.get("plotly_chart")
+
+
+def test_the_chosen_model_follows_the_user_across_pages(env):
+    at = goto(AppTest.from_file(APP, default_timeout=120).run(), "denoise")
+    assert at.sidebar.selectbox(key="pick_model").value == "mnist-denoising-ae"  # nothing chosen yet
+    goto(at, "")
+    at.sidebar.selectbox(key="pick_model").set_value("digits-ae-2d").run()
+    for url_path in ("neighbours", "arithmetic", "denoise", ""):
+        goto(at, url_path)
+        no_errors(at)
+        assert at.sidebar.selectbox(key="pick_model").value == "digits-ae-2d", url_path
+        assert at.query_params["model"] in ("digits-ae-2d", ["digits-ae-2d"]), url_path
 
 
 def test_explore_opens_on_the_model_in_the_url(env):
@@ -64,6 +76,25 @@ def test_three_dimensional_map(env):
     at = page(EXPLORE, model="digits-vae-5d", method="pca", dims="3")
     no_errors(at)
     assert any(t.type == "scatter3d" for t in figure(at).data)
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_a_2d_code_is_offered_no_3d_map(env, method):
+    at = page(EXPLORE, model="digits-vae-2d", method=method, dims="3")
+    no_errors(at)
+    dims = at.sidebar.radio[0]
+    assert dims.label == "Map dimensions" and dims.options == ["2"]
+    assert all(t.type != "scatter3d" for t in figure(at).data)
+
+
+def test_a_3d_click_leaves_the_3d_figure_as_it_was(env):
+    at = page(EXPLORE, model="digits-vae-5d", method="pca", dims="3")
+    before = figure(at).to_json()
+    at.session_state["item"] = 7  # what a click on a 3-D point sets
+    at.run()
+    no_errors(at)
+    assert figure(at).to_json() == before  # no new WebGL scene to draw: the click is quick
+    assert captions(at)[0].startswith("#7 ")
 
 
 def test_sphere_model_offers_the_hammer_map_and_its_own_prior(env):
@@ -119,6 +150,44 @@ def test_interpolation_slider_decodes(env):
     assert "interpolation" in trace_names(at)
 
 
+def test_a_share_link_reproduces_the_whole_view(env):
+    at = page(EXPLORE, model="digits-vae-2d", a="3", b="7")
+    at.radio(key="interp_method").set_value("spherical").run()
+    at.checkbox(key="show_prior").check().run()
+    at.selectbox(key="color").set_value("reconstruction error").run()
+    at.session_state["probe"] = (0.02, -0.01)  # inside the map (a 3-epoch VAE is small)
+    at.run()
+    no_errors(at)
+    link = {k: at.query_params[k] for k in at.query_params}
+    link = {k: v[0] if isinstance(v, list) else v for k, v in link.items()}
+    assert {"path", "show", "color", "probe"} <= set(link)
+    other = page(EXPLORE, **link)  # another person's fresh session
+    no_errors(other)
+    assert other.radio(key="interp_method").value == "spherical"
+    assert other.checkbox(key="show_prior").value
+    assert other.selectbox(key="color").value == "reconstruction error"
+    assert other.session_state["probe"] == pytest.approx((0.02, -0.01))
+    assert "decoded here" in trace_names(other)
+    assert "Trust:" in " ".join(m.value for m in other.markdown)
+
+
+def test_hand_edited_links_are_clamped_to_the_widgets_ranges(env):
+    at = page(EXPLORE, model="digits-vae-2d", a="3", b="7", seed="-1", n="100000", t="5", temp="nan",
+              probe="1e30,-1e30", color="nonsense", pseed="-4")
+    no_errors(at)
+    assert at.number_input(key="seed").value == 0
+    assert at.slider(key="n_prior").value == 400
+    assert at.slider(key="t").value == 1.0
+    assert at.slider(key="temp").value == 1.0
+    probe = at.session_state["probe"]
+    assert all(abs(v) < 1e3 for v in probe)  # pulled back onto the map's decodable area
+    denoise = page("from explorer.ui.denoise_page import denoise_page\ndenoise_page()\n",
+                   model="digits-denoising-ae", level="7", item="99999", noise="fire")
+    no_errors(denoise)
+    assert denoise.slider(key="dn_level").value == 0.9
+    assert denoise.number_input(key="ip_item").value == 359
+
+
 def test_prior_overlays(env):
     at = page(EXPLORE, model="digits-vae-2d")
     for key in ("show_prior", "density", "ellipses"):
@@ -149,6 +218,36 @@ def test_latent_sliders_and_traversal(env):
     assert reopened.slider(key="z0_2").value == pytest.approx(moved, abs=1e-3)
 
 
+def test_sliders_of_a_wide_code_say_which_dimensions_they_move(env):
+    at = page(EXPLORE, model="mnist-vae-20d", method="pca")
+    no_errors(at)
+    assert any("z1-z8, the first 8 of 20 dimensions" in c.value for c in at.caption)
+
+
+def test_decoded_grid_stays_readable(env):
+    at = page(EXPLORE, model="digits-vae-2d")
+    assert at.slider(key="grid_steps").max <= 20
+
+
+def test_a_click_off_the_sphere_is_not_called_exact(env):
+    at = page(EXPLORE, model="digits-svae-3d", method="hammer")
+    at.session_state["probe"] = (2.9, 1.4)  # outside the ellipse (x / 2√2)² + (y / √2)² <= 1
+    at.run()
+    no_errors(at)
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Outside the sphere's map" in text and "Trust: poor" in text
+    assert "Exact" not in text
+
+
+def test_an_rbm_is_offered_no_gaussian_prior(env):
+    at = page(EXPLORE, model="mnist-rbm-64", method="pca")
+    no_errors(at)
+    assert any("An RBM has no N(0, I) prior" in i.value for i in at.info)
+    assert not any(m.value == "**Prior N(0, I)**" for m in at.sidebar.markdown)
+    keys = {s.key for s in at.sidebar.slider}
+    assert "n_prior" not in keys and "temp" not in keys
+
+
 def test_decode_grid(env):
     at = page(EXPLORE, model="digits-vae-2d")
     at.slider(key="grid_steps").set_value(7).run()
@@ -162,13 +261,26 @@ def test_compare_page_measures_both(env):
     assert len(at.get("plotly_chart")) == 4  # two maps, the measured shares, the path profile
     table = at.table[0].value
     measures = table["measure"].tolist()
-    assert {"prior samples in holes", "prior samples judged valid",
+    assert {"prior samples judged valid",
             "prior samples' class mix off the data's", "path midpoints judged valid"} <= set(measures)
     assert any(m.value.startswith("**Which model the numbers favour**") for m in at.markdown)
     shares = figure(at, 2)
     assert [t.name for t in shares.data] == ["digits-ae-2d", "digits-vae-2d"]
     steps = figure(at, 3)
     assert all(n_points(t) == 23 for t in steps.data)  # 24 frames, 23 steps
+
+
+def test_compare_page_reads_the_20d_pair_right(env):
+    at = page(COMPARE, left="mnist-ae-20d", right="mnist-vae-20d")
+    no_errors(at)
+    measures = at.table[0].value["measure"].tolist()
+    assert not any("holes" in m for m in measures)  # a code-space distance that called noise complete
+    text = [m.value for m in at.markdown]
+    lead = next(t for t in text if t.startswith("**What decides it"))
+    assert lead.startswith("**What decides it: prior samples judged valid.** **mnist-vae-20d** wins")
+    assert text.index(lead) < next(i for i, t in enumerate(text) if t.startswith("**Which model"))
+    for note in at.info:
+        assert "2-D code" not in note.value and "compare mnist-ae-20d with mnist-vae-20d" not in note.value
 
 
 def test_unreadable_checkpoint_is_an_error_not_a_traceback(env, tmp_path, monkeypatch):
@@ -267,3 +379,57 @@ def test_bad_hidden_widths_are_explained(env):
     at = page(TRAIN)
     at.text_input(key="train_hidden").set_value("wide").run()
     assert "comma-separated whole numbers" in at.error[0].value
+
+
+def finish_a_short_run(at: AppTest, epochs: int = 2) -> None:
+    at.selectbox(key="train_data").set_value("moons").run()
+    at.number_input(key="train_epochs").set_value(epochs).run()
+    at.button(key="train_go").click().run()
+    at.session_state["job"].join(timeout=60)
+    at.run()
+
+
+def test_a_finished_run_keeps_its_settings_and_stops_refreshing(env):
+    at = page(TRAIN)
+    finish_a_short_run(at)
+    no_errors(at)
+    assert at.selectbox(key="train_data").value == "moons"  # not the defaults above the results
+    assert at.number_input(key="train_epochs").value == 2
+    assert any("This run: vae with a 2-D code on moons, 2 of 2 epochs" in c.value for c in at.caption)
+    before = at.get("progress")[0].proto.text
+    time.sleep(1.2)
+    at.run()
+    assert at.get("progress")[0].proto.text == before  # the elapsed time stopped with the run
+
+
+def test_saved_and_errors_stay_and_an_existing_name_asks_first(env, tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENT_EXPLORER_RUNS", str(tmp_path / "runs"))
+    at = page(TRAIN)
+    finish_a_short_run(at)
+    at.text_input(key="save_name").set_value("moons-twice").run()
+    at.button(key="save_go").click().run()
+    at.run()  # an unrelated rerun: the message stays
+    assert at.success and "Saved to" in at.success[0].value
+    weights = tmp_path / "runs" / "moons-twice" / "model.safetensors"
+    first = weights.stat().st_mtime_ns
+    at.button(key="save_go").click().run()
+    assert "A model named moons-twice exists" in at.warning[0].value
+    assert weights.stat().st_mtime_ns == first  # nothing replaced before the user says so
+    at.button(key="save_replace").click().run()
+    assert at.success and weights.stat().st_mtime_ns != first
+    at.text_input(key="save_name").set_value("../escape").run()
+    at.button(key="save_go").click().run()
+    at.run()
+    assert "Use letters, digits" in at.error[0].value
+
+
+def test_zero_hidden_units_and_out_of_range_numbers_block_training(env):
+    at = page(TRAIN)
+    at.text_input(key="train_hidden").set_value("64,0").run()
+    assert "at least 1" in at.error[0].value
+    assert at.button(key="train_go").disabled
+    at.text_input(key="train_hidden").set_value("").run()
+    at.number_input(key="train_epochs").set_value(900).run()
+    assert "epochs must be between 1 and 500; it is 900." in at.error[0].value
+    assert at.button(key="train_go").disabled
+    assert "job" not in at.session_state

@@ -267,3 +267,10 @@ def test_running_out_of_memory_anywhere_is_one_line(capfd, monkeypatch, error):
     code, _, err = run_cli(capfd, "devices")
     assert code == 2
     assert err == "error: This machine ran out of memory. Use a smaller data set, batch or model.\n"
+
+
+def test_usage_errors_point_at_the_help_of_the_command_used(capfd):
+    code, _, err = run_cli(capfd, "explroe")
+    assert code == 2 and "(see `python -m explorer --help`)" in err
+    code, _, err = run_cli(capfd, "train", "--epochs", "many")
+    assert code == 2 and "(see `python -m explorer train --help`)" in err

@@ -296,3 +296,37 @@ def test_feature_bars_grouped():
     np.testing.assert_allclose(fig.data[1].y, rows[1])
     with pytest.raises(ValueError, match="feature_names"):
         plots.feature_bars(rows, ["a", "b"], ["only one"])
+
+
+def test_figure_html_opens_offline():
+    import re
+
+    page = plots.figure_html(plots.latent_scatter(np.zeros((3, 2)), labels=np.array([0, 1, 1])))
+    assert not re.search(r"<script[^>]+src=[\"']?(https?:)?//", page)  # no CDN, no internet
+    assert "Plotly.newPlot" in page and len(page) > 1_000_000  # plotly.js itself is inside
+
+
+def test_density_contours_fade_the_points_they_sit_beneath():
+    points = np.random.default_rng(0).normal(size=(200, 2))
+    fig = plots.latent_scatter(points, labels=np.arange(200) % 3, selected=[4])
+    fig = plots.add_density(fig, points, name="data density", color="#1f77b4")
+    data = [t for t in fig.data if t.type == "scattergl" and t.name != plots.SELECTED_NAME]
+    assert data and all(t.marker.opacity <= 0.3 for t in data)
+    assert next(t for t in fig.data if t.name == plots.SELECTED_NAME).marker.opacity != plots.FADED_OPACITY
+
+
+@pytest.mark.parametrize("height", [420, 600])
+def test_map_legend_clears_the_axis_title_at_any_height(height):
+    fig = plots.latent_scatter(np.zeros((3, 2)), labels=np.array([0, 1, 1]), height=height)
+    plot_height = height - 130  # see latent_scatter: the figure less legend and margins
+    assert -fig.layout.legend.y * plot_height >= 70  # px under the axis; its title takes ~45
+
+
+def test_anomaly_threshold_label_hangs_inside_the_plot_below_the_legend():
+    from explorer import charts
+
+    fig = charts.score_histograms(np.arange(10.0), np.arange(5.0, 15.0), threshold=7.0)
+    label = next(a for a in fig.layout.annotations if a.text == "threshold")
+    assert label.yref.endswith("domain") or label.yref == "paper"
+    assert label.y == 1 and label.yanchor == "top"  # inside the plot, not in the legend's margin
+    assert fig.layout.legend.y > 1

@@ -10,7 +10,6 @@ from explorer.regularity import (
     judged_valid,
     midpoint_validity,
     path_jump,
-    prior_hole_share,
 )
 
 
@@ -21,16 +20,6 @@ def test_aggregate_posterior_adds_posterior_variance():
     norm, variance = aggregate_posterior(mu, logvar)
     assert norm < 0.05
     assert variance == pytest.approx(0.36 + 0.64, abs=0.03)
-
-
-def test_prior_falls_in_the_hole_of_a_ring():
-    rng = np.random.default_rng(0)
-    angle = rng.uniform(0, 2 * np.pi, 3000)
-    ring = np.stack([4 * np.cos(angle), 4 * np.sin(angle)], axis=1)
-    prior = rng.normal(size=(1000, 2))
-    filled = rng.normal(size=(3000, 2))
-    assert prior_hole_share(ring, prior) > 0.9
-    assert prior_hole_share(filled, prior) < 0.05
 
 
 def test_judged_valid_counts_confident_items():
@@ -107,11 +96,10 @@ def test_better_of_follows_each_measures_direction():
 
     assert better_of("mean code variance", 1.08, 26.7) == 0  # nearer 1, the prior's
     assert better_of("|mean code|", 0.5, -0.1) == 1  # nearer 0
-    assert better_of("prior samples in holes", 0.0, 0.017) == 0  # lower
     assert better_of("path midpoints judged valid", 0.60, 0.71) == 1  # higher
     assert better_of("largest / mean step on paths", 2.45, 1.51) == 1  # nearer 1
     assert better_of("prior samples judged valid", 0.661, 0.656) is None  # within the tolerance
     assert better_of("prior samples' class mix off the data's", 0.40, 0.09) == 1  # lower
-    full_report = RegularityReport(0.1, 1.0, 0.0, 1.5, prior_valid=0.6, midpoint_valid=0.6,
+    full_report = RegularityReport(0.1, 1.0, 1.5, prior_valid=0.6, midpoint_valid=0.6,
                                    prior_class_gap=0.1)
     assert set(BETTER) == {row[0] for row in full_report.as_rows()}  # every row has a direction

@@ -30,10 +30,11 @@ def denoise_page() -> None:
     if opened is None:
         return
     sidebar = st.sidebar
-    noise = sidebar.selectbox("noise", list(NOISES), format_func=NOISES.get,
-                              index=list(NOISES).index(query_value("noise", str, "gaussian"))
-                              if query_value("noise", str, "gaussian") in NOISES else 0, key="dn_noise")
-    level = sidebar.slider("noise level", 0.05, 0.9, query_value("level", float, 0.3), 0.05, key="dn_level")
+    wanted = query_value("noise", str, "gaussian", choices=list(NOISES))
+    noise = sidebar.selectbox("noise", list(NOISES), format_func=NOISES.get, key="dn_noise",
+                              index=list(NOISES).index(wanted))
+    shared_level = round(query_value("level", float, 0.3, lo=0.05, hi=0.9) * 20) / 20  # on the step
+    level = sidebar.slider("noise level", 0.05, 0.9, shared_level, 0.05, key="dn_level")
     seed = int(sidebar.number_input("noise seed", 0, 1_000_000, 0, key="dn_seed"))
     n = int(sidebar.slider("test images scored", 16, min(1000, len(opened.view.z)), 200, key="dn_n"))
     share_state(noise=noise, level=level)
@@ -48,7 +49,7 @@ def denoise_page() -> None:
     left, right = st.columns([2, 3], gap="medium")
     with left:
         st.plotly_chart(charts.metric_bars(result.psnr, "dB", highlight="autoencoder",
-                                           title=f"mean PSNR over {n} test images (higher is better)"),
+                                           title=f"mean PSNR, {n} test images<br>(higher is better)"),
                         key="dn_psnr", width="stretch")
     with right:
         shown = min(10, n)
@@ -73,7 +74,9 @@ def inpaint_panel(opened) -> None:
     view = opened.view
     _, height, width = view.data.item_shape
     cols = st.columns(4)
-    index = int(cols[0].number_input("image", 0, len(view.z) - 1, query_value("item", int, 0), key="ip_item"))
+    last = len(view.z) - 1
+    index = int(cols[0].number_input("image", 0, last, query_value("item", int, 0, lo=0, hi=last),
+                                     key="ip_item"))
     side = int(cols[1].slider("square side", 1, min(height, width), max(1, min(height, width) * 2 // 5),
                               key="ip_side"))
     top = position(cols[2], "top", height - side, "ip_top")

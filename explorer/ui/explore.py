@@ -12,6 +12,7 @@ from explorer import latent, plots, render, sphere
 from explorer.catalog import ModelEntry
 from explorer.checkpoint import Checkpoint
 from explorer.config import ProjectionConfig
+from explorer.models.rbm import RBM
 from explorer.projection import Projection
 from explorer.ui import resources
 from explorer.ui.map_events import map_events
@@ -26,6 +27,10 @@ from explorer.ui.widgets import (
     show_strip,
 )
 
+# An RBM's code is its hidden units' probabilities, in [0, 1]: N(0, I) draws would decode
+# values it never produces, and its own samples need Gibbs sampling, which this page lacks.
+NO_RBM_PRIOR = ("An RBM has no N(0, I) prior: its code is the hidden units' probabilities, each "
+                "between 0 and 1, and its own samples come from Gibbs sampling, not from one draw.")
 METHODS = {"raw": "Raw latent", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE",
            "hammer": "Hammer (sphere, equal-area)"}
 
@@ -56,7 +61,7 @@ def projection_controls(latent_dim: int, spherical: bool) -> ProjectionConfig:
     methods = [m for m in METHODS if (m != "raw" or latent_dim in (2, 3))
                and (m != "hammer" or (spherical and latent_dim == 3))]
     default_method = "raw" if latent_dim in (2, 3) else "pca"
-    wanted = query_value("method", str, default_method)
+    wanted = query_value("method", str, default_method, choices=methods)
     method = st.sidebar.selectbox(
         "Projection",
         methods,
@@ -64,15 +69,20 @@ def projection_controls(latent_dim: int, spherical: bool) -> ProjectionConfig:
         format_func=METHODS.get,
         key="method",
     )
-    dims_choices = {"raw": [latent_dim], "hammer": [2]}.get(method, [2, 3])
+    # A projection cannot add dimensions the codes do not have: a 2-D code has no 3-D map.
+    dims_choices = {"raw": [latent_dim], "hammer": [2]}.get(method, [2, 3] if latent_dim >= 3 else [2])
+    wanted_dims = query_value("dims", int, dims_choices[0], choices=dims_choices)
     n_components = st.sidebar.radio(
         "Map dimensions",
         dims_choices,
         horizontal=True,
-        key="dims",
-        index=min(max(query_value("dims", int, 2) - 2, 0), len(dims_choices) - 1),
+        key="dims_" + "-".join(map(str, dims_choices)),  # a fresh radio when the choices change
+        index=dims_choices.index(wanted_dims),
+        help=None if len(dims_choices) > 1 else f"This map of a {latent_dim}-D code has "
+        f"{dims_choices[0]} dimensions only.",
     )
-    cfg = ProjectionConfig(method=method, n_components=n_components, seed=query_value("pseed", int, 0))
+    cfg = ProjectionConfig(method=method, n_components=n_components,
+                           seed=query_value("pseed", int, 0, lo=0, hi=10_000))
     if method in ("umap", "tsne"):
         with st.sidebar.expander(f"{METHODS[method]} parameters"):
             seed = st.number_input("seed", 0, 10_000, cfg.seed, key="pseed")
@@ -128,6 +138,7 @@ def explore_page() -> None:
     proj = compute_projection(entry, mtime, cfg)
     ctx = Context(entry, ckpt, view, proj)
     restore_picks(len(view.z))
+    restore_probe(proj.embedding)
     share_state(
         model=entry.path.name,
         method=cfg.method,
@@ -174,6 +185,26 @@ def restore_picks(n: int) -> None:
             st.session_state[name] = value if value is not None and 0 <= value < n else None
 
 
+def probe_extent(emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The corners of the decodable area: the map's extent with a 15 % margin (the probe grid)."""
+    lo, hi = emb.min(axis=0), emb.max(axis=0)
+    pad = 0.15 * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def restore_probe(emb: np.ndarray) -> None:
+    """A decoded empty-space point from a shared link, once per session, clamped to the
+    decodable area of the map (a hand-edited link cannot decode far outside it)."""
+    if "probe" in st.session_state:
+        return
+    point = query_value("probe", lambda text: [float(v) for v in text.split(",")], None)
+    if point is None or len(point) != 2 or emb.shape[1] != 2 or not np.all(np.isfinite(point)):
+        st.session_state["probe"] = None
+        return
+    lo, hi = probe_extent(emb)
+    st.session_state["probe"] = tuple(float(v) for v in np.clip(point, lo, hi))
+
+
 @dataclass(frozen=True)
 class Overlays:
     color_by: str
@@ -192,31 +223,45 @@ def overlay_controls(ctx: Context) -> Overlays:
     ]
     if ctx.view.labels is None:
         options.remove("label")
-    color_by = sidebar.selectbox("Colour points by", options, key="color")
+    wanted = query_value("color", str, options[0], choices=options)
+    color_by = sidebar.selectbox("Colour points by", options, index=options.index(wanted), key="color")
     spherical = ctx.model.cfg.posterior == "vmf"
+    if isinstance(ctx.model, RBM):
+        sidebar.markdown("**No prior to sample**")
+        sidebar.caption(NO_RBM_PRIOR)
+        share_state(color=color_by if color_by != options[0] else None, n=None, temp=None, seed=None,
+                    show=None)
+        return Overlays(color_by, False, False, False, 0, 1.0, 0)
     sidebar.markdown("**Prior: uniform on the sphere**" if spherical else "**Prior N(0, I)**")
-    n_prior = sidebar.slider("samples", 4, 400, query_value("n", int, 64), step=4, key="n_prior")
+    n_prior = sidebar.slider("samples", 4, 400, 4 * round(query_value("n", int, 64, lo=4, hi=400) / 4),
+                             step=4, key="n_prior")
     temperature = sidebar.slider(
-        "temperature", 0.1, 2.0, query_value("temp", float, 1.0), step=0.1, key="temp",
+        "temperature", 0.1, 2.0, round(query_value("temp", float, 1.0, lo=0.1, hi=2.0), 1),
+        step=0.1, key="temp",
         disabled=spherical, help="Spread of N(0, T² I). An S-VAE's uniform prior on the sphere has no scale."
         if spherical else "Spread of N(0, T² I): below 1 samples stay nearer the centre.",
     )
     prior_seed = int(
-        sidebar.number_input("sample seed", 0, 1_000_000, query_value("seed", int, 0), key="seed")
+        sidebar.number_input("sample seed", 0, 1_000_000, query_value("seed", int, 0, lo=0, hi=1_000_000),
+                             key="seed")
     )
     two_d = ctx.proj.embedding.shape[1] == 2
-    prior = sidebar.checkbox("show prior samples on the map", value=False, key="show_prior")
+    shown = set(query_value("show", str, "").split(","))
+    prior = sidebar.checkbox("show prior samples on the map", value="prior" in shown, key="show_prior")
     density = sidebar.checkbox(
-        "density contours (data vs prior)", value=False, key="density", disabled=not two_d
+        "density contours (data vs prior)", value="density" in shown, key="density", disabled=not two_d
     )
     ellipses = sidebar.checkbox(
         "posterior spread (ellipses)",
-        value=False,
+        value="ellipses" in shown,
         key="ellipses",
         disabled=not (two_d and ctx.model.variational and ctx.proj.config.method in ("raw", "pca")),
         help="VAE only, on raw or PCA maps: each code's posterior standard deviation.",
     )
-    share_state(n=n_prior, temp=temperature, seed=prior_seed)
+    on = [name for name, ticked in (("prior", prior), ("density", density), ("ellipses", ellipses))
+          if ticked]
+    share_state(n=n_prior, temp=temperature, seed=prior_seed,
+                color=color_by if color_by != options[0] else None, show=",".join(on) or None)
     return Overlays(color_by, prior, density and two_d, ellipses, n_prior, temperature, prior_seed)
 
 
@@ -239,11 +284,11 @@ def map_panel(ctx: Context, o: Overlays) -> None:
     elif o.color_by.startswith("latent dim"):
         k = int(o.color_by.split()[-1]) - 1
         values, value_name = ctx.view.z[:, k], o.color_by
-    selected = [
-        i
-        for i in (st.session_state.get("item"), st.session_state.get("a"), st.session_state.get("b"))
-        if i is not None
-    ]
+    # A 3-D map marks only the endpoints, not the inspected item: a changed 3-D figure is a
+    # new WebGL scene to plotly: a 3-D click took 5.7 s to show its item with the ring, 1.3-1.6 s
+    # without (headless Chromium, software WebGL). The Inspect tab shows the item itself.
+    picks = ("a", "b") if emb.shape[1] == 3 else ("item", "a", "b")
+    selected = [i for i in (st.session_state.get(name) for name in picks) if i is not None]
     names = ctx.data.class_names if labels is not None else None
     fig = plots.latent_scatter(
         emb,
@@ -257,11 +302,8 @@ def map_panel(ctx: Context, o: Overlays) -> None:
     if ctx.proj.config.method == "hammer":
         fig = plots.add_outline(fig, sphere.hammer_outline(), name="edge of the sphere")
     if emb.shape[1] == 2:
-        lo, hi = emb.min(axis=0), emb.max(axis=0)
-        pad = 0.15 * (hi - lo)
-        fig = plots.add_probe_grid(
-            fig, (lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]), steps=60
-        )
+        lo, hi = probe_extent(emb)
+        fig = plots.add_probe_grid(fig, (lo[0], hi[0]), (lo[1], hi[1]), steps=60)
     a, b = st.session_state.get("a"), st.session_state.get("b")
     if a is not None and b is not None:
         path = latent.interpolate(
@@ -312,15 +354,6 @@ def map_panel(ctx: Context, o: Overlays) -> None:
     downloads(ctx, fig)
 
 
-def tabular_hover(ctx: Context, max_features: int = 8) -> list[str]:
-    """Hover text for table rows: the label and the first features' values."""
-    rows = ctx.view.x.numpy()
-    names = ctx.data.feature_names or tuple(f"x{k + 1}" for k in range(rows.shape[1]))
-    shown = min(max_features, rows.shape[1])
-    return [ctx.label(i) + "<br>" + "<br>".join(f"{names[k]}: {row[k]:.2f}" for k in range(shown))
-            for i, row in enumerate(rows)]
-
-
 def handle_selection(event) -> None:
     points = selected_points(event)
     if not points:
@@ -368,8 +401,10 @@ def downloads(ctx: Context, fig) -> None:
         projection=ctx.proj.embedding,
     )
     cols[1].download_button("Codes (NPZ)", npz.getvalue(), f"{ctx.entry.path.name}-codes.npz")
+    # Built on click only: with plotly.js inside (so it opens offline) it is 4.5 MB.
     cols[2].download_button(
-        "Figure (HTML)", fig.to_html(include_plotlyjs="cdn"), f"{ctx.entry.path.name}-map.html", "text/html"
+        "Figure (HTML)", lambda: plots.figure_html(fig), f"{ctx.entry.path.name}-map.html", "text/html",
+        on_click="ignore",
     )
 
 
@@ -383,6 +418,7 @@ def inspect_panel(ctx: Context) -> None:
         format_func={"inspect": "inspects it", "a": "sets endpoint A", "b": "sets endpoint B"}.get,
     )
     probe = st.session_state.get("probe")
+    share_state(probe=None if probe is None else f"{probe[0]:.4g},{probe[1]:.4g}")
     if probe is not None:
         decode_here(ctx, np.asarray(probe, dtype=np.float64))
         return
@@ -417,13 +453,17 @@ def decode_here(ctx: Context, point: np.ndarray) -> None:
                                   ctx.entry.display_data, proj.config).query(point[None])
     distance, inside = float(trust.distance[0]), bool(trust.inside_hull[0])
     level = "good" if inside and distance < 2 else ("doubtful" if inside or distance < 4 else "poor")
+    off_sphere = proj.config.method == "hammer" and not bool(sphere.on_hammer_map(point[None])[0])
+    if off_sphere:
+        level = "poor"
     show_items(ctx.data, image.numpy(), [f"decoded at ({point[0]:.2f}, {point[1]:.2f})"], key="probe_item")
     color = {"good": "green", "doubtful": "orange", "poor": "red"}[level]
     st.markdown(
         f":{color}-badge[Trust: {level}] {distance:.1f}× the typical spacing from the nearest "
         f"encoding, {'inside' if inside else 'outside'} the data's hull."
     )
-    st.caption(inverse.inverse_note)
+    st.caption("Outside the sphere's map: this decodes the nearest point on its edge, not the spot "
+               "clicked." if off_sphere else inverse.inverse_note)
     if st.button("Clear", key="clear_probe"):
         st.session_state["probe"] = None
         st.rerun()
@@ -473,25 +513,24 @@ def interpolation_panel(ctx: Context) -> None:
     share_state(a=a, b=b)
     # An S-VAE's decoder only saw codes on the sphere, which a straight line leaves.
     paths = sorted(["linear", "spherical"], key=lambda p: p != latent.natural_path(ctx.model))
-    method = st.radio("path", paths, horizontal=True, key="interp_method")
+    wanted = query_value("path", str, paths[0], choices=paths)
+    method = st.radio("path", paths, index=paths.index(wanted), horizontal=True, key="interp_method")
+    share_state(path=method if method != paths[0] else None)
     path_frames(ctx, a, b, method)
 
 
-def interpolation_gif(ctx: Context, a: int, b: int, method: str) -> bytes:
-    """24 frames A to B and back, built once per path (not on every move of t)."""
-    key = ("gif", str(ctx.entry.path), a, b, method)
-    if st.session_state.get("gif_key") != key:
-        z0, z1 = torch.from_numpy(ctx.view.z[a]), torch.from_numpy(ctx.view.z[b])
-        movie = latent.decode(ctx.model, latent.interpolate(z0, z1, 24, method)).numpy()
-        st.session_state["gif"] = render.to_gif(ctx.data.to_display(movie))
-        st.session_state["gif_key"] = key
-    return st.session_state["gif"]
+def path_gif(ctx: Context, a: int, b: int, method: str) -> bytes:
+    """24 frames A to B, built only when the user downloads them (not on every move of t)."""
+    z0, z1 = torch.from_numpy(ctx.view.z[a]), torch.from_numpy(ctx.view.z[b])
+    movie = latent.decode(ctx.model, latent.interpolate(z0, z1, 24, method)).numpy()
+    return render.to_gif(ctx.data.to_display(movie))
 
 
 @st.fragment
 def path_frames(ctx: Context, a: int, b: int, method: str) -> None:
     z0, z1 = torch.from_numpy(ctx.view.z[a]), torch.from_numpy(ctx.view.z[b])
-    t = st.slider("t", 0.0, 1.0, query_value("t", float, 0.5), step=0.01, key="t")
+    t = st.slider("t", 0.0, 1.0, round(query_value("t", float, 0.5, lo=0.0, hi=1.0), 2), step=0.01,
+                  key="t")
     step = latent.lerp if method == "linear" else latent.slerp
     frame = latent.decode(ctx.model, step(z0, z1, torch.tensor([t])))
     show_items(
@@ -506,13 +545,16 @@ def path_frames(ctx: Context, a: int, b: int, method: str) -> None:
     if ctx.data.kind == "image":
         cols = st.columns(2)
         cols[0].download_button("Frames (PNG)", png, "interpolation.png", "image/png")
-        movie = latent.decode(ctx.model, latent.interpolate(z0, z1, 24, method)).numpy()
         cols[1].download_button(
-            "Animation (GIF)", render.to_gif(ctx.data.to_display(movie)), "interpolation.gif", "image/gif"
+            "Animation (GIF)", lambda: path_gif(ctx, a, b, method), "interpolation.gif", "image/gif",
+            on_click="ignore",
         )
 
 
 def prior_panel(ctx: Context, o: Overlays) -> None:
+    if isinstance(ctx.model, RBM):
+        st.info(NO_RBM_PRIOR)
+        return
     z = prior_codes(ctx, o)
     decoded = latent.decode(ctx.model, z).numpy()
     ncols = int(np.ceil(np.sqrt(len(decoded))))
@@ -543,6 +585,9 @@ def sliders_panel(ctx: Context) -> None:
         "click a point to start from its code."
     )
     k = min(ctx.model.latent_dim, 8)
+    if k < ctx.model.latent_dim:
+        st.caption(f"Sliders for z1-z{k}, the first {k} of {ctx.model.latent_dim} dimensions (the others "
+                   "keep the starting code's values); the traversal below reaches every dimension.")
     spread = np.abs(ctx.view.z).max(axis=0) * 1.2 + 1e-3
     shared = query_value("z", lambda text: [float(v) for v in text.split(",")], None)
     start = base.copy()
@@ -588,7 +633,8 @@ def grid_panel(ctx: Context) -> None:
     if ctx.data.kind != "image":
         st.info("The decoded grid is drawn for image data.")
         return
-    steps = st.slider("grid size", 5, 30, 15, key="grid_steps")
+    steps = st.slider("grid size", 5, 20, 15, key="grid_steps",
+                      help="At most 20×20, so each decoded tile stays big enough to read in this panel.")
     lo, hi = emb.min(axis=0), emb.max(axis=0)
     points = latent.grid_2d((float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1])), steps).numpy()
     codes = ctx.proj.projector.inverse_transform(points).astype(np.float32)

@@ -33,6 +33,15 @@ export default function (component) {
     tip.innerHTML = '<div class="le-img"></div><div class="le-cap"></div>';
     document.body.appendChild(tip);
   }
+  // 3-D hover events carry no mouse position (plotly's scatter3d passes no DOM event): keep
+  // the pointer's last position from the page itself, once per window.
+  if (!window.__lePointer) {
+    window.__lePointer = { x: 0, y: 0 };
+    window.addEventListener("pointermove", (e) => {
+      window.__lePointer.x = e.clientX;
+      window.__lePointer.y = e.clientY;
+    }, { capture: true, passive: true });
+  }
   const img = tip.querySelector(".le-img");
   const cap = tip.querySelector(".le-cap");
   const show = (ev) => {
@@ -45,10 +54,14 @@ export default function (component) {
       `background-image:url(${data.sprite});background-repeat:no-repeat;` +
       `background-size:${data.cols * w * s}px auto;background-position:-${col * w * s}px -${row * h * s}px`;
     cap.textContent = (data.captions && data.captions[index]) || `#${index}`;
-    const e = ev.event || {};
-    tip.style.left = ((e.clientX || 0) + 16) + "px";
-    tip.style.top = ((e.clientY || 0) + 16) + "px";
+    const e = ev.event && ev.event.clientX !== undefined ? ev.event : null;
+    const x = e ? e.clientX : window.__lePointer.x, y = e ? e.clientY : window.__lePointer.y;
     tip.style.display = "block";
+    // Beside the pointer, flipped to its other side near the window's right or bottom edge.
+    const right = x + 16 + tip.offsetWidth > window.innerWidth;
+    const below = y + 16 + tip.offsetHeight > window.innerHeight;
+    tip.style.left = (right ? x - 16 - tip.offsetWidth : x + 16) + "px";
+    tip.style.top = (below ? y - 16 - tip.offsetHeight : y + 16) + "px";
   };
   const hide = () => { tip.style.display = "none"; };
   const pick = (ev) => {

@@ -26,18 +26,26 @@ def pick_model(
     default: str = DEFAULT_MODEL,
     where=st.sidebar,
 ) -> ModelEntry:
+    """A model chosen in a select box: the one in the URL's ``key`` parameter, else the one
+    this session chose last on any page (``st.navigation`` drops a page's widgets and its
+    URL when the user leaves it; a plain session key survives), else ``default``."""
     names = [e.path.name for e in entries]
-    wanted = query_value(key, str, default)
-    index = names.index(wanted) if wanted in names else 0
+    remembered = st.session_state.get(f"chosen_{key}")
+    wanted = query_value(key, str, None, choices=names) or remembered
+    target = wanted if wanted in names else default
     choice = where.selectbox(
         label,
         names,
-        index=index,
+        index=names.index(target) if target in names else 0,
         key=f"pick_{key}",
-        format_func=lambda n: f"{n}  ({entries[names.index(n)].source})",
+        # Only the user's own runs are marked: "(pretrained)" would not fit a projector's sidebar.
+        format_func=lambda n: n if entries[names.index(n)].source == "pretrained" else f"{n} (yours)",
     )
+    # Only a choice (or a link) is carried to the other pages: a page that was never told
+    # otherwise opens on its own default (the denoising AE on Denoise).
+    if remembered is not None or wanted is not None or choice != default:
+        st.session_state[f"chosen_{key}"] = choice
     return entries[names.index(choice)]
-
 
 
 @dataclass(frozen=True)

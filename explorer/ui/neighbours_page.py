@@ -36,7 +36,7 @@ def neighbours_page() -> None:
     opened = open_model()
     if opened is None:
         return
-    k = st.sidebar.slider("k (neighbours)", 1, 50, query_value("k", int, 5), key="nb_k")
+    k = st.sidebar.slider("k (neighbours)", 1, 50, query_value("k", int, 5, lo=1, hi=50), key="nb_k")
     share_state(k=k)
     view = opened.view
     check_labelled(None if view.data.y_train is None else view.data.y_train.numpy(), view.labels, k)
@@ -59,7 +59,7 @@ def neighbours_page() -> None:
         "(one per class) with the labels, 1 is perfect. Trust: are the map's neighbours also "
         "neighbours in the codes (1 is perfect)?"
     )
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = st.columns([1, 1], gap="medium")  # the 10×10 counts need half the page
     with left:
         neighbour_map(opened, cfg, k)
     with right:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import streamlit as st
 
@@ -14,7 +13,7 @@ from explorer.config import DataConfig, ModelConfig, TrainConfig
 from explorer.data import SOURCES, Dataset, load_dataset
 from explorer.data.uploads import load_image_files, load_upload_bytes
 from explorer.device import list_devices
-from explorer.errors import DataError
+from explorer.errors import ExplorerError, ModelConfigError
 from explorer.jobs import TrainingJob
 from explorer.metrics import evaluate
 from explorer.models import MODELS, build_model, model_config
@@ -63,7 +62,35 @@ def data_controls(prefix: str = "train", default: str | None = None) -> tuple[Da
     return load_image_files([(f.name, f.getvalue()) for f in files], cfg), cfg
 
 
-def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
+def bounded(col, label: str, lo: float, hi: float, value: float, key: str, problems: list[str],
+            **options) -> float:
+    """A number box that says when its value is out of range. Streamlit's own min/max only
+    turn the box red and keep the last valid value, so Train would silently use that."""
+    number = col.number_input(label, value=value, key=key, **options)
+    if not lo <= number <= hi:
+        problems.append(f"{label} must be between {lo:g} and {hi:g}; it is {number:g}.")
+    return number
+
+
+def parse_hidden(text: str) -> tuple[int, ...] | None:
+    """MLP widths from "256,128"; None (the family's own) when empty."""
+    if not text.strip():
+        return None
+    try:
+        hidden = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ModelConfigError(
+            f"Hidden widths must be comma-separated whole numbers, got {text!r}.") from None
+    if any(width < 1 for width in hidden):
+        raise ModelConfigError("Hidden widths must be at least 1 (a layer of 0 units passes nothing on), "
+                               f"got {text!r}.")
+    return hidden
+
+
+def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig] | None:
+    """The model and training settings, or None (with the reasons on the page) when some are
+    invalid."""
+    problems: list[str] = []
     names = [n for n, spec in MODELS.items() if spec.fits(data.kind)]
     cols = st.columns(3)
     name = cols[0].selectbox(
@@ -73,7 +100,7 @@ def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
         key="train_model",
     )
     cols[0].caption(MODELS[name].description)
-    latent_dim = int(cols[1].number_input("latent size", 2, 256, 2, key="train_latent"))
+    latent_dim = int(bounded(cols[1], "latent size", 2, 256, 2, "train_latent", problems))
     preset = MODELS[name].preset
     family_hidden = preset.get("hidden", ModelConfig().hidden)
     hidden_text = cols[2].text_input(
@@ -82,22 +109,17 @@ def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
         help="Comma-separated MLP widths; empty keeps the model family's own.",
     )
     try:
-        hidden = tuple(int(v) for v in hidden_text.split(",") if v.strip()) if hidden_text.strip() else None
-    except ValueError:
-        raise DataError(
-            f"Hidden widths must be comma-separated whole numbers, got {hidden_text!r}."
-        ) from None
+        hidden = parse_hidden(hidden_text)
+    except ModelConfigError as exc:
+        problems.append(str(exc))
+        hidden = None
     cols = st.columns(4)
-    epochs = int(cols[0].number_input("epochs", 1, 500, 20, key="train_epochs"))
-    batch = int(cols[1].number_input("batch size", 8, 4096, 128, key="train_batch"))
-    lr = float(cols[2].number_input("learning rate", 1e-5, 1.0, MODELS[name].lr, format="%.4f",
-                                    key=f"train_lr_{name}"))
-    beta = float(
-        cols[3].number_input(
-            "beta (KL weight)", 0.0, 100.0, float(preset.get("beta", 1.0)), key=f"train_beta_{name}",
-            disabled=not MODELS[name].variational,
-        )
-    )
+    epochs = int(bounded(cols[0], "epochs", 1, 500, 20, "train_epochs", problems))
+    batch = int(bounded(cols[1], "batch size", 8, 4096, 128, "train_batch", problems))
+    lr = float(bounded(cols[2], "learning rate", 1e-5, 1.0, MODELS[name].lr, f"train_lr_{name}", problems,
+                       format="%.4f"))
+    beta = float(bounded(cols[3], "beta (KL weight)", 0.0, 100.0, float(preset.get("beta", 1.0)),
+                         f"train_beta_{name}", problems, disabled=not MODELS[name].variational))
     cols = st.columns(2)
     schedule = cols[0].selectbox(
         "learning-rate schedule", ["constant", "one_cycle"], key="train_schedule",
@@ -105,8 +127,8 @@ def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
         help="One cycle warms up to the learning rate, then anneals it to almost zero: long runs "
              "end lower than at a constant rate.",
     )
-    shift = int(cols[1].number_input(
-        "random shift (pixels)", 0, 8, 0, key="train_shift", disabled=data.kind != "image",
+    shift = int(bounded(
+        cols[1], "random shift (pixels)", 0, 8, 0, "train_shift", problems, disabled=data.kind != "image",
         help="Move each training image by a fresh random whole-pixel offset of up to this many "
              "pixels: more varied training images, less overfitting on long runs.",
     ))
@@ -117,6 +139,9 @@ def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
         key="train_device",
         format_func=lambda i: next(d.label for d in devices if d.id == i),
     )
+    if problems:
+        st.error(" ".join(problems), icon=":material/error:")
+        return None
     likelihood = MODELS[name].preset.get("likelihood", data.likelihood)
     model_cfg = model_config(name, data.item_shape, latent_dim, hidden=hidden, likelihood=likelihood,
                              beta=beta if MODELS[name].variational else None)
@@ -128,61 +153,132 @@ def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig]:
 def train_page() -> None:
     st.title("Train a model")
     job: TrainingJob | None = st.session_state.get("job")
-    if job is None or job.snapshot().finished:
-        chosen = data_controls()
-        if chosen is None:
-            return
-        data, data_cfg = chosen
-        st.caption(
-            f"{data.name}: {len(data.x_train):,} training and {len(data.x_test):,} test items of "
-            f"shape {data.item_shape} ({data.kind}, {data.likelihood} likelihood)."
-        )
-        model_cfg, train_cfg = model_controls(data)
-        if st.button("Train", type="primary", key="train_go"):
-            model = build_model(model_cfg)
-            st.session_state["job"] = TrainingJob(model, data, train_cfg).start()
-            st.session_state["job_data"] = (data, data_cfg)
-            st.rerun()
-    if st.session_state.get("job") is not None:
-        progress_panel()
+    running = job is not None and not job.snapshot().finished
+    # The form stays on the page during a run: Streamlit forgets the values of widgets it does
+    # not draw, and a finished run's results must sit under the settings that produced them.
+    chosen = data_controls()
+    if chosen is None:
+        return
+    data, data_cfg = chosen
+    st.caption(
+        f"{data.name}: {len(data.x_train):,} training and {len(data.x_test):,} test items of "
+        f"shape {data.item_shape} ({data.kind}, {data.likelihood} likelihood)."
+    )
+    settings = model_controls(data)
+    if st.button("Train", type="primary", key="train_go", disabled=running or settings is None,
+                 help="Stop the current run to start another." if running else None):
+        model_cfg, train_cfg = settings
+        model = build_model(model_cfg)
+        st.session_state["job"] = TrainingJob(model, data, train_cfg).start()
+        st.session_state["job_data"] = (data, data_cfg)
+        st.session_state.pop("save_outcome", None)
+        st.rerun()
+    if job is None:
+        return
+    if running:
+        live_progress()
+    else:
+        finished_panel(job)
 
 
-@st.fragment(run_every=0.7)
-def progress_panel() -> None:
-    job: TrainingJob = st.session_state["job"]
+def progress_bar(job: TrainingJob) -> None:
     s = job.snapshot()
     total = job.cfg.epochs
     done = (s.epoch - 1 + s.step / max(s.steps_per_epoch, 1)) / total if s.epoch else 0.0
-    elapsed = time.time() - s.started
     st.progress(
         min(done, 1.0),
-        text=f"{s.state} · epoch {s.epoch}/{total} · step {s.step}/{s.steps_per_epoch} · {elapsed:.0f} s",
+        text=f"{s.state} · epoch {s.epoch}/{total} · step {s.step}/{s.steps_per_epoch} · {s.elapsed:.0f} s",
     )
     if s.history.train:
         st.plotly_chart(
             plots.loss_curves(s.history.train, s.history.test), key="loss_curves", width="stretch"
         )
-    if not s.finished:
-        if st.button("Stop (keeps the weights so far)", key="train_stop"):
-            job.stop()
-        return
+
+
+@st.fragment(run_every=0.7)
+def live_progress() -> None:
+    """Redrawn every 0.7 s while the run lasts, and not after: a panel that keeps refreshing
+    wipes its own messages and recomputes its results forever."""
+    job: TrainingJob = st.session_state["job"]
+    if job.snapshot().finished:
+        st.rerun()  # the whole page, once, to draw the finished run without the timer
+    progress_bar(job)
+    if st.button("Stop (keeps the weights so far)", key="train_stop"):
+        job.stop()
+
+
+def run_summary(job: TrainingJob, data_name: str) -> str:
+    s = job.snapshot()
+    return (f"This run: {job.model.cfg.name} with a {job.model.cfg.latent_dim}-D code on {data_name}, "
+            f"{s.history.epochs_run} of {job.cfg.epochs} epochs ({s.state}), batch {job.cfg.batch_size}, "
+            f"learning rate {job.cfg.lr:g}.")
+
+
+def finished_panel(job: TrainingJob) -> None:
+    s = job.snapshot()
+    data, _ = st.session_state["job_data"]
+    st.subheader("Result")
+    st.caption(run_summary(job, data.name))
+    progress_bar(job)
     if s.error:
         st.error(s.error, icon=":material/error:")
     save_panel(job)
 
 
+def job_metrics(job: TrainingJob, data: Dataset) -> dict[str, float]:
+    """The finished run's test metrics, computed once per run (not on every rerun)."""
+    cached = st.session_state.get("job_metrics")
+    if cached is None or cached[0] is not job:
+        cached = (job, evaluate(job.model, data))
+        st.session_state["job_metrics"] = cached
+    return cached[1]
+
+
 def save_panel(job: TrainingJob) -> None:
     data, data_cfg = st.session_state["job_data"]
-    metrics = evaluate(job.model, data)
+    metrics = job_metrics(job, data)
     st.write({k: round(v, 3) for k, v in metrics.items()})
     default = f"{job.model.cfg.name}-{data.name}-{job.model.cfg.latent_dim}d"
     name = st.text_input("Save as", default, key="save_name")
     if st.button("Save to runs/", type="primary", key="save_go"):
+        st.session_state["save_outcome"] = None
         if not re.fullmatch(r"[A-Za-z0-9._-]{1,80}", name) or name.startswith("."):
-            st.error("Use letters, digits, '.', '_' and '-' for the name (at most 80 characters).")
-            return
-        folder = save_checkpoint(
-            runs_dir() / name, job.model, data_cfg, job.cfg, metrics, job.snapshot().history,
-            dataset=data if data_cfg.name == "upload" else None,
-        )
-        st.success(f"Saved to {folder}. Open it on the Explore page.")
+            st.session_state["save_outcome"] = (
+                "error", "Use letters, digits, '.', '_' and '-' for the name (at most 80 characters).")
+        elif (runs_dir() / name / "config.json").is_file():
+            st.session_state["save_outcome"] = ("confirm", name)
+        else:
+            save(job, name, metrics)
+    outcome = st.session_state.get("save_outcome")
+    if outcome is None:
+        return
+    kind, text = outcome
+    if kind == "confirm":
+        st.warning(f"A model named {text} exists in runs/. Replace it with this run?",
+                   icon=":material/warning:")
+        cols = st.columns([1, 1, 4])
+        if cols[0].button("Replace", key="save_replace", type="primary"):
+            save(job, text, metrics, overwrite=True)
+            st.rerun()
+        if cols[1].button("Cancel", key="save_cancel"):
+            st.session_state["save_outcome"] = None
+            st.rerun()
+    elif kind == "error":
+        st.error(text, icon=":material/error:")
+    else:
+        st.success(text, icon=":material/check_circle:")
+
+
+def save(job: TrainingJob, name: str, metrics: dict[str, float], overwrite: bool = False) -> None:
+    """Save the run as ``runs/name``; the outcome stays on the page (in the session) until the
+    next save or run. ``overwrite`` only after the user confirmed replacing a model of that
+    name; an upload's data is stored with the model, which may outlive the file."""
+    data, data_cfg = st.session_state["job_data"]
+    try:
+        folder = save_checkpoint(runs_dir() / name, job.model, data_cfg, job.cfg, metrics,
+                                 job.snapshot().history, overwrite=overwrite,
+                                 dataset=data if data_cfg.name == "upload" else None)
+    except ExplorerError as exc:
+        st.session_state["save_outcome"] = ("error", str(exc))
+        return
+    st.session_state["save_outcome"] = ("success", f"Saved to {folder}. Open it on the Explore page.")

@@ -99,15 +99,27 @@ def point_index(point: dict) -> int | None:
     return None if index is None else int(index)
 
 
-def query_value(name: str, cast: Callable[[str], Any], default: Any) -> Any:
-    """A typed value from the URL, or the default when absent or malformed."""
+def query_value(name: str, cast: Callable[[str], Any], default: Any, lo: Any = None, hi: Any = None,
+                choices: Sequence[Any] | None = None) -> Any:
+    """A typed value from the URL, clamped to ``[lo, hi]`` (a widget's range, so a
+    hand-edited link cannot crash or leave it), or the default when absent, malformed, not
+    finite or not among ``choices``."""
     raw = st.query_params.get(name)
     if raw is None:
         return default
     try:
-        return cast(raw)
-    except (TypeError, ValueError):
+        value = cast(raw)
+    except (TypeError, ValueError, OverflowError):
         return default
+    if isinstance(value, float) and not np.isfinite(value):
+        return default
+    if choices is not None and value not in choices:
+        return default
+    if lo is not None and value < lo:
+        return lo
+    if hi is not None and value > hi:
+        return hi
+    return value
 
 
 def share_state(**values: Any) -> None:

@@ -208,3 +208,98 @@ def test_click_on_a_point_of_a_3d_map_inspects_it(page, app_url, screenshot_dir)
     assert f"item={index}" in page.url
     assert_no_errors(page)
     page.screenshot(path=screenshot_dir / "10-3d-click.png", full_page=True)
+
+
+# --- a projector's screen ---------------------------------------------------------------
+
+PROJECTOR = {"width": 1024, "height": 768}
+
+# Elements on the page whose box passes the window's right edge, or whose text is cut off
+# (wider than their box): a projector shows neither.
+JS_CUT_OFF = """
+() => {
+  const out = [];
+  const width = window.innerWidth;
+  const main = document.querySelector('[data-testid="stMain"]');
+  const shown = 'button, [role="tab"], [data-testid="stImage"], [data-testid="stTabPanel"]';
+  for (const el of main.querySelectorAll(shown)) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;  // a hidden tab's content
+    if (r.right > width + 1) out.push(`${el.innerText.slice(0, 30)} ends at ${Math.round(r.right)} px`);
+    if (el.tagName === 'BUTTON' && el.scrollWidth > el.clientWidth + 1)
+      out.push(`button "${el.innerText.slice(0, 30)}" is cut`);
+  }
+  const tabs = main.querySelector('[role="tablist"]');
+  if (tabs && tabs.scrollWidth > tabs.clientWidth + 1) out.push('the tab row scrolls');
+  return out;
+}
+"""
+
+
+def overlapping(boxes: list[dict]) -> list[tuple[int, int]]:
+    return [(i, j) for i, a in enumerate(boxes) for j, b in enumerate(boxes) if i < j
+            and a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]]
+
+
+@pytest.fixture
+def projector(browser):
+    context = browser.new_context(viewport=PROJECTOR)
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def test_explore_fits_a_projector_screen(projector, app_url, screenshot_dir):
+    page = projector
+    open_map(page, app_url, a="3", b="40")
+    for tab in ("Inspect", "Interpolate", "Prior", "Sliders", "Grid"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(300)
+        assert page.evaluate(JS_CUT_OFF) == [], tab
+    page.get_by_role("tab", name="Interpolate").click()
+    panel = bs.tab_panel(page, "Interpolate")
+    frames = [panel.locator(IMAGE).nth(k).bounding_box() for k in range(3)]  # A, t, B
+    assert overlapping(frames) == []
+    assert_no_errors(page)
+    page.screenshot(path=screenshot_dir / "11-projector-explore.png")
+
+
+def test_compare_maps_fit_a_projector_screen(projector, app_url, screenshot_dir):
+    page = projector
+    bs.open_app(page, app_url, "compare", left="digits-ae-2d", right="digits-vae-2d")
+    bs.wait_for_map(page)
+    bs.wait_until_idle(page, timeout_ms=90_000, settle_ms=2000)
+    maps = page.locator(bs.MAP)
+    for k in range(2):  # each map's x-axis title clear of its legend
+        title = maps.nth(k).locator(".g-xtitle").bounding_box()
+        legend = maps.nth(k).locator(".legend").bounding_box()
+        assert overlapping([title, legend]) == [], k
+    assert page.evaluate(JS_CUT_OFF) == []
+    assert_no_errors(page)
+    page.screenshot(path=screenshot_dir / "12-projector-compare.png")
+
+
+def test_3d_hover_thumbnail_sits_at_the_pointer(page, app_url):
+    bs.open_app(page, app_url, model="mnist-vae-20d", method="pca", dims="3")
+    bs.wait_for_map(page)
+    bs.wait_until_idle(page)
+    box = page.locator(bs.MAP).first.bounding_box()
+    tip = page.locator("#le-hover-tip")
+    for fy in (0.5, 0.45, 0.55, 0.4, 0.6):
+        for fx in (0.5, 0.45, 0.55, 0.4, 0.6):
+            x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+            page.mouse.move(x, y)
+            page.wait_for_timeout(300)
+            if tip.count() and tip.is_visible():
+                shown = tip.bounding_box()
+                # Beside the pointer (16 px off, either side), not at the window's corner.
+                assert abs(shown["x"] - (x + 16)) < 4 or abs(shown["x"] + shown["width"] - (x - 16)) < 4
+                assert abs(shown["y"] - (y + 16)) < 4 or abs(shown["y"] + shown["height"] - (y - 16)) < 4
+                return
+    raise AssertionError("no hover thumbnail anywhere near the middle of the 3-D map")
