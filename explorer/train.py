@@ -7,7 +7,6 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import torch
 
@@ -16,63 +15,12 @@ from explorer.data import Dataset
 from explorer.data.augment import random_shift
 from explorer.device import resolve_device
 from explorer.errors import ModelConfigError, OutOfMemoryError, TrainingDivergedError
+from explorer.history import History, StepInfo, close_epoch, evaluate_losses
 from explorer.models import MODELS, Autoencoder
 
-
-@dataclass(frozen=True)
-class StepInfo:
-    epoch: int
-    step: int
-    steps_per_epoch: int
-    losses: dict[str, float]
-    lr: float  # the learning rate this step used
-
-    @property
-    def progress(self) -> float:
-        return self.step / self.steps_per_epoch
-
-
-@dataclass
-class History:
-    """Per-epoch means of every loss term on train, validation and test data."""
-
-    train: dict[str, list[float]] = field(default_factory=dict)
-    validation: dict[str, list[float]] = field(default_factory=dict)
-    test: dict[str, list[float]] = field(default_factory=dict)
-    epochs_run: int = 0
-    seconds: float = 0.0
-    stop_reason: str = "completed"
-    best_epoch: int | None = None
-
-    def add(self, split: str, epoch_losses: dict[str, float]) -> None:
-        part = getattr(self, split)
-        for name, value in epoch_losses.items():
-            part.setdefault(name, []).append(value)
-
-    def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-    @classmethod
-    def from_dict(cls, values: dict) -> History:
-        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
-
-
-@torch.no_grad()
-def evaluate_losses(model: Autoencoder, x: torch.Tensor, batch_size: int = 1024,
-                    seed: int = 0) -> dict[str, float]:
-    """Mean of each loss term over ``x`` in eval mode, with a fixed seed for VAE sampling."""
-    was_training = model.training
-    model.eval()
-    device = model.device
-    sums: dict[str, float] = {}
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
-        for start in range(0, len(x), batch_size):
-            batch = x[start:start + batch_size].to(device, non_blocking=True)
-            for name, value in model.loss(batch).items():
-                sums[name] = sums.get(name, 0.0) + value.item() * len(batch)
-    model.train(was_training)
-    return {name: total / len(x) for name, total in sums.items()}
+# The records of a run are defined with the bookkeeping the RBM's trainer shares; they are
+# part of the trainer's API, so callers keep importing them from here.
+__all__ = ["History", "StepInfo", "evaluate_losses", "fit"]
 
 
 def fit(
@@ -188,8 +136,6 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
             if should_stop is not None and should_stop():
                 history.stop_reason = "stopped"
                 break
-        history.add("train", {k: (v / len(x_train)).item() for k, v in sums.items()})
-        history.epochs_run = epoch
         good_state = copy.deepcopy(model.state_dict())
         if x_val is not None:
             val = evaluate_losses(model, x_val, seed=cfg.seed)
@@ -199,11 +145,8 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
                 history.best_epoch = epoch
             else:
                 bad_epochs += 1
-        if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
-            history.add("test", evaluate_losses(model, x_test, seed=cfg.seed))
-        history.seconds = time.perf_counter() - start
-        if on_epoch is not None:
-            on_epoch(epoch, history)
+        close_epoch(history, epoch, {k: (v / len(x_train)).item() for k, v in sums.items()}, model,
+                    x_test, cfg, start, on_epoch)
         if history.stop_reason == "stopped":
             break
         if cfg.early_stopping_patience is not None and bad_epochs > cfg.early_stopping_patience:
