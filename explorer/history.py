@@ -56,6 +56,29 @@ class History:
         return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
 
 
+class EpochSums:
+    """Item-weighted sums of the loss terms over the batches of one epoch, kept where the
+    losses are (on the device: adding them costs no sync), and the number of items seen, so a
+    partial epoch (after Stop) is averaged over what it saw, not over the whole training set."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, torch.Tensor] = {}
+        self.seen = 0
+
+    def add(self, terms: dict[str, torch.Tensor], n_items: int) -> None:
+        for name, value in terms.items():
+            weighted = value.detach() * n_items
+            self.sums[name] = self.sums[name] + weighted if name in self.sums else weighted
+        self.seen += n_items
+
+    def total(self) -> float:
+        """The summed total loss (one sync): NaN or infinite from the first bad batch on."""
+        return self.sums["total"].item()
+
+    def means(self) -> dict[str, float]:
+        return {name: value.item() / self.seen for name, value in self.sums.items()}
+
+
 class LossModel(Protocol):
     """What the bookkeeping needs of a model; every ``explorer.models.Autoencoder`` is one.
     A protocol, because importing ``explorer.models`` here would import the registry, which
@@ -91,12 +114,12 @@ def evaluate_losses(model: LossModel, x: torch.Tensor, batch_size: int = 1024,
     return {name: total / len(x) for name, total in sums.items()}
 
 
-def close_epoch(history: History, epoch: int, train_means: dict[str, float], model: LossModel,
+def close_epoch(history: History, epoch: int, sums: EpochSums, model: LossModel,
                 x_test: torch.Tensor, cfg: TrainConfig, start: float,
                 on_epoch: Callable[[int, History], None] | None) -> None:
     """Record epoch ``epoch``: its training means, its test losses when due (every
     ``cfg.eval_every`` epochs and the last), the time since ``start``; then tell ``on_epoch``."""
-    history.add("train", train_means)
+    history.add("train", sums.means())
     history.epochs_run = epoch
     if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
         history.add("test", evaluate_losses(model, x_test, seed=cfg.seed))

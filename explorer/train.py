@@ -15,7 +15,7 @@ from explorer.data import Dataset
 from explorer.data.augment import random_shift
 from explorer.device import resolve_device
 from explorer.errors import ModelConfigError, OutOfMemoryError, TrainingDivergedError
-from explorer.history import History, StepInfo, close_epoch, evaluate_losses
+from explorer.history import EpochSums, History, StepInfo, close_epoch, evaluate_losses
 from explorer.models import MODELS, Autoencoder
 
 # The records of a run are defined with the bookkeeping the RBM's trainer shares; they are
@@ -103,7 +103,7 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         order = torch.randperm(len(x_train), device=x_train.device, generator=generator)
-        sums: dict[str, torch.Tensor] = {}
+        sums = EpochSums()
         for step in range(steps):
             batch = x_train[order[step * cfg.batch_size:(step + 1) * cfg.batch_size]]
             if cfg.augment_shift:
@@ -128,8 +128,7 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            for name, value in terms.items():
-                sums[name] = sums.get(name, 0.0) + value.detach() * len(batch)
+            sums.add(terms, len(batch))
             if on_step is not None:
                 on_step(StepInfo(epoch, step + 1, steps,
                                  {k: v.item() for k, v in terms.items()}, lr))
@@ -145,8 +144,7 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
                 history.best_epoch = epoch
             else:
                 bad_epochs += 1
-        close_epoch(history, epoch, {k: (v / len(x_train)).item() for k, v in sums.items()}, model,
-                    x_test, cfg, start, on_epoch)
+        close_epoch(history, epoch, sums, model, x_test, cfg, start, on_epoch)
         if history.stop_reason == "stopped":
             break
         if cfg.early_stopping_patience is not None and bad_epochs > cfg.early_stopping_patience:

@@ -96,6 +96,25 @@ def test_stop_request_ends_cleanly_with_history(digits):
     assert len(history.test["total"]) == 1
 
 
+def test_a_stopped_epoch_records_the_mean_over_the_batches_it_saw(digits):
+    model = _model("ae", digits)
+    seen: list[float] = []
+    original = model.loss
+
+    def recording_loss(x):  # the loss of every training batch, as the trainer computes it
+        terms = original(x)
+        if model.training:  # not the test losses at the end of the epoch
+            seen.append(terms["total"].item())
+        return terms
+
+    model.loss = recording_loss
+    history = fit(model, digits, TrainConfig(epochs=5, batch_size=64),
+                  should_stop=lambda: len(seen) >= 7)
+    assert history.stop_reason == "stopped" and len(seen) == 7
+    # Seven full batches of 64: the plain mean, not 7 * 64 / 1437 of it.
+    assert history.train["total"] == [pytest.approx(sum(seen) / 7, abs=1e-5)]
+
+
 def test_early_stopping_restores_best_validation_weights(digits):
     model = _model("ae", digits, latent_dim=16, hidden=(512, 512))
     cfg = TrainConfig(epochs=60, batch_size=32, lr=3e-3, validation_fraction=0.2,

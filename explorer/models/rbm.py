@@ -20,7 +20,7 @@ from torch import nn
 from explorer.config import ModelConfig, TrainConfig
 from explorer.device import resolve_device
 from explorer.errors import DataError, ModelConfigError
-from explorer.history import History, StepInfo, close_epoch
+from explorer.history import EpochSums, History, StepInfo, close_epoch
 from explorer.models.base import Autoencoder
 from explorer.models.bodies import MLPEncoder
 
@@ -131,23 +131,19 @@ def fit_rbm(
     history = History()
     start = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
-        sums: dict[str, float] = {}
-        seen = 0
+        sums = EpochSums()
         for step, batch in enumerate(batches, start=1):
             rbm.partial_fit(rows[batch])
             load_bernoulli_rbm(model, rbm)
             with torch.no_grad():
-                terms = {k: v.item() for k, v in model.loss(x_train[batch]).items()}
-            seen += len(rows[batch])
-            for name, value in terms.items():
-                sums[name] = sums.get(name, 0.0) + value * len(rows[batch])
+                terms = model.loss(x_train[batch])
+            sums.add(terms, len(rows[batch]))
             if on_step is not None:
-                on_step(StepInfo(epoch, step, n_batches, terms, cfg.lr))
+                on_step(StepInfo(epoch, step, n_batches, {k: v.item() for k, v in terms.items()}, cfg.lr))
             if should_stop is not None and should_stop():
                 history.stop_reason = "stopped"
                 break
-        close_epoch(history, epoch, {name: total / seen for name, total in sums.items()}, model,
-                    data.x_test, cfg, start, on_epoch)
+        close_epoch(history, epoch, sums, model, data.x_test, cfg, start, on_epoch)
         if history.stop_reason == "stopped":
             break
     return history
