@@ -97,7 +97,8 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
           should_stop) -> None:
     steps = math.ceil(len(x_train) / cfg.batch_size)
     start = time.perf_counter()
-    good_state = copy.deepcopy(model.state_dict())
+    initial_state = copy.deepcopy(model.state_dict())
+    good_state, good_epoch = initial_state, 0
     best_val, best_state, bad_epochs = math.inf, None, 0
     generator = torch.Generator(device=x_train.device).manual_seed(cfg.seed)
     for epoch in range(1, cfg.epochs + 1):
@@ -111,13 +112,15 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
             terms = model.loss(batch)
             total = terms["total"]
             if not torch.isfinite(total):
-                _restore_finite(model, good_state)
+                kept = _restore_finite(model, good_epoch, good_state, initial_state, [batch, x_test],
+                                       cfg.seed)
                 history.epochs_run, history.seconds = epoch - 1, time.perf_counter() - start
                 history.stop_reason = "diverged"
                 raise TrainingDivergedError(
                     f"The loss became {total.item()} at epoch {epoch}, step {step + 1}. Training "
-                    "stopped and the model keeps its last good weights. Lower the learning rate "
-                    f"({cfg.lr}), set a gradient clip, or check the data for extreme values.",
+                    f"stopped and the model keeps its last good weights ({kept}). Lower the "
+                    f"learning rate ({cfg.lr}), set a gradient clip, or check the data for extreme "
+                    "values.",
                     history,
                 )
             optimizer.zero_grad(set_to_none=True)
@@ -135,7 +138,7 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
             if should_stop is not None and should_stop():
                 history.stop_reason = "stopped"
                 break
-        good_state = copy.deepcopy(model.state_dict())
+        good_state, good_epoch = copy.deepcopy(model.state_dict()), epoch
         if x_val is not None:
             val = evaluate_losses(model, x_val, seed=cfg.seed)
             history.add("validation", val)
@@ -154,8 +157,24 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
         model.load_state_dict(best_state)
 
 
-def _restore_finite(model: Autoencoder, good_state: dict) -> None:
-    """Keep the current weights if they are all finite (the bad loss came from the input or
-    the forward pass), else roll back to the end of the last completed epoch."""
-    if not all(torch.isfinite(p).all() for p in model.parameters()):
+def _restore_finite(model: Autoencoder, good_epoch: int, good_state: dict, initial_state: dict,
+                    probes: list[torch.Tensor], seed: int) -> str:
+    """Roll back to the weights at the end of epoch ``good_epoch`` if their losses on every
+    probe are finite, else to the initial weights, and say which were kept. Finite weights
+    are not enough: a huge step leaves weights that are finite but overflow the loss, and
+    what is kept gets saved and must evaluate."""
+    if good_epoch:
         model.load_state_dict(good_state)
+        if _finite_losses(model, probes, seed):
+            return f"those at the end of epoch {good_epoch}"
+    model.load_state_dict(initial_state)
+    if not _finite_losses(model, probes, seed):
+        return "the initial ones, though even they give a non-finite loss on this data"
+    if good_epoch:
+        return f"the initial ones: those of epoch {good_epoch} give a non-finite loss"
+    return "the initial ones"
+
+
+def _finite_losses(model: Autoencoder, probes: list[torch.Tensor], seed: int) -> bool:
+    return all(math.isfinite(value)
+               for x in probes for value in evaluate_losses(model, x, seed=seed).values())
