@@ -429,18 +429,32 @@ def run_all_classes(data: Dataset, cfg: OneClassConfig = OneClassConfig(),
     return results
 
 
-def reference_auroc(data_name: str, normal: tuple[int, ...]) -> dict[str, float | None]:
-    """Published AUROCs (as fractions) for this setting, or None where there are none."""
-    single = data_name == "mnist" and len(normal) == 1
-    return {f"{method}_auroc": (values[normal[0]] / 100 if single else None)
-            for method, values in RUFF_2018_MNIST.items()}
+@dataclass(frozen=True)
+class PublishedAuroc:
+    """Published AUROCs (as fractions) of Ruff et al. 2018 for one setting; None where the
+    paper has no number for it (another data set, or several normal classes)."""
+
+    deep_svdd: float | None
+    dcae: float | None
+
+    def as_columns(self) -> dict[str, float | None]:
+        """The flat keys of tables and ``anomaly --json`` (kept for compatibility)."""
+        return {"deep_svdd_auroc": self.deep_svdd, "dcae_auroc": self.dcae}
+
+
+def reference_auroc(data_name: str, normal: tuple[int, ...]) -> PublishedAuroc:
+    """The published AUROCs for ``normal`` as the normal class(es) of ``data_name``: only
+    full MNIST with a single normal class has them."""
+    if data_name != "mnist" or len(normal) != 1:
+        return PublishedAuroc(None, None)
+    return PublishedAuroc(*(RUFF_2018_MNIST[method][normal[0]] / 100 for method in ("deep_svdd", "dcae")))
 
 
 def comparison_table(results: Sequence[OneClassResult]) -> list[dict[str, Any]]:
     """One row per normal class (our AUROC, the PCA baseline's, the published ones) and a
     ``mean`` row; a mean is None where a column has a missing value."""
     rows = [{"normal": ", ".join(r.normal_names), "auroc": r.auroc, "pca_auroc": r.pca_auroc,
-             **reference_auroc(r.data_name, r.normal)} for r in results]
+             **reference_auroc(r.data_name, r.normal).as_columns()} for r in results]
     columns = [k for k in rows[0] if k != "normal"] if rows else []
     mean = {k: (None if any(row[k] is None for row in rows) else float(np.mean([row[k] for row in rows])))
             for k in columns}

@@ -806,7 +806,7 @@ def cmd_anomaly(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any
     return {**result.summary(), "checkpoint": args.checkpoint, "target_fpr": args.target_fpr,
             "threshold": report.threshold, "precision": report.precision, "recall": report.recall,
             "f1": report.f1, "false_positive_rate": report.false_positive_rate,
-            **an.reference_auroc(result.data_name, result.normal)}
+            **an.reference_auroc(result.data_name, result.normal).as_columns()}
 
 
 def _anomaly_table(args: argparse.Namespace, data, cfg) -> list[dict[str, Any]] | str:

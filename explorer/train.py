@@ -7,7 +7,6 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import torch
 
@@ -16,63 +15,12 @@ from explorer.data import Dataset
 from explorer.data.augment import random_shift
 from explorer.device import resolve_device
 from explorer.errors import ModelConfigError, OutOfMemoryError, TrainingDivergedError
+from explorer.history import EpochSums, History, StepInfo, close_epoch, evaluate_losses
 from explorer.models import MODELS, Autoencoder
 
-
-@dataclass(frozen=True)
-class StepInfo:
-    epoch: int
-    step: int
-    steps_per_epoch: int
-    losses: dict[str, float]
-    lr: float  # the learning rate this step used
-
-    @property
-    def progress(self) -> float:
-        return self.step / self.steps_per_epoch
-
-
-@dataclass
-class History:
-    """Per-epoch means of every loss term on train, validation and test data."""
-
-    train: dict[str, list[float]] = field(default_factory=dict)
-    validation: dict[str, list[float]] = field(default_factory=dict)
-    test: dict[str, list[float]] = field(default_factory=dict)
-    epochs_run: int = 0
-    seconds: float = 0.0
-    stop_reason: str = "completed"
-    best_epoch: int | None = None
-
-    def add(self, split: str, epoch_losses: dict[str, float]) -> None:
-        part = getattr(self, split)
-        for name, value in epoch_losses.items():
-            part.setdefault(name, []).append(value)
-
-    def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-    @classmethod
-    def from_dict(cls, values: dict) -> History:
-        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
-
-
-@torch.no_grad()
-def evaluate_losses(model: Autoencoder, x: torch.Tensor, batch_size: int = 1024,
-                    seed: int = 0) -> dict[str, float]:
-    """Mean of each loss term over ``x`` in eval mode, with a fixed seed for VAE sampling."""
-    was_training = model.training
-    model.eval()
-    device = model.device
-    sums: dict[str, float] = {}
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
-        for start in range(0, len(x), batch_size):
-            batch = x[start:start + batch_size].to(device, non_blocking=True)
-            for name, value in model.loss(batch).items():
-                sums[name] = sums.get(name, 0.0) + value.item() * len(batch)
-    model.train(was_training)
-    return {name: total / len(x) for name, total in sums.items()}
+# The records of a run are defined with the bookkeeping the RBM's trainer shares; they are
+# part of the trainer's API, so callers keep importing them from here.
+__all__ = ["History", "StepInfo", "evaluate_losses", "fit"]
 
 
 def fit(
@@ -149,13 +97,14 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
           should_stop) -> None:
     steps = math.ceil(len(x_train) / cfg.batch_size)
     start = time.perf_counter()
-    good_state = copy.deepcopy(model.state_dict())
+    initial_state = copy.deepcopy(model.state_dict())
+    good_state, good_epoch = initial_state, 0
     best_val, best_state, bad_epochs = math.inf, None, 0
     generator = torch.Generator(device=x_train.device).manual_seed(cfg.seed)
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         order = torch.randperm(len(x_train), device=x_train.device, generator=generator)
-        sums: dict[str, torch.Tensor] = {}
+        sums = EpochSums()
         for step in range(steps):
             batch = x_train[order[step * cfg.batch_size:(step + 1) * cfg.batch_size]]
             if cfg.augment_shift:
@@ -163,13 +112,15 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
             terms = model.loss(batch)
             total = terms["total"]
             if not torch.isfinite(total):
-                _restore_finite(model, good_state)
+                kept = _restore_finite(model, good_epoch, good_state, initial_state, [batch, x_test],
+                                       cfg.seed)
                 history.epochs_run, history.seconds = epoch - 1, time.perf_counter() - start
                 history.stop_reason = "diverged"
                 raise TrainingDivergedError(
                     f"The loss became {total.item()} at epoch {epoch}, step {step + 1}. Training "
-                    "stopped and the model keeps its last good weights. Lower the learning rate "
-                    f"({cfg.lr}), set a gradient clip, or check the data for extreme values.",
+                    f"stopped and the model keeps its last good weights ({kept}). Lower the "
+                    f"learning rate ({cfg.lr}), set a gradient clip, or check the data for extreme "
+                    "values.",
                     history,
                 )
             optimizer.zero_grad(set_to_none=True)
@@ -180,17 +131,14 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            for name, value in terms.items():
-                sums[name] = sums.get(name, 0.0) + value.detach() * len(batch)
+            sums.add(terms, len(batch))
             if on_step is not None:
                 on_step(StepInfo(epoch, step + 1, steps,
                                  {k: v.item() for k, v in terms.items()}, lr))
             if should_stop is not None and should_stop():
                 history.stop_reason = "stopped"
                 break
-        history.add("train", {k: (v / len(x_train)).item() for k, v in sums.items()})
-        history.epochs_run = epoch
-        good_state = copy.deepcopy(model.state_dict())
+        good_state, good_epoch = copy.deepcopy(model.state_dict()), epoch
         if x_val is not None:
             val = evaluate_losses(model, x_val, seed=cfg.seed)
             history.add("validation", val)
@@ -199,11 +147,7 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
                 history.best_epoch = epoch
             else:
                 bad_epochs += 1
-        if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
-            history.add("test", evaluate_losses(model, x_test, seed=cfg.seed))
-        history.seconds = time.perf_counter() - start
-        if on_epoch is not None:
-            on_epoch(epoch, history)
+        close_epoch(history, epoch, sums, model, x_test, cfg, start, on_epoch)
         if history.stop_reason == "stopped":
             break
         if cfg.early_stopping_patience is not None and bad_epochs > cfg.early_stopping_patience:
@@ -213,8 +157,24 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
         model.load_state_dict(best_state)
 
 
-def _restore_finite(model: Autoencoder, good_state: dict) -> None:
-    """Keep the current weights if they are all finite (the bad loss came from the input or
-    the forward pass), else roll back to the end of the last completed epoch."""
-    if not all(torch.isfinite(p).all() for p in model.parameters()):
+def _restore_finite(model: Autoencoder, good_epoch: int, good_state: dict, initial_state: dict,
+                    probes: list[torch.Tensor], seed: int) -> str:
+    """Roll back to the weights at the end of epoch ``good_epoch`` if their losses on every
+    probe are finite, else to the initial weights, and say which were kept. Finite weights
+    are not enough: a huge step leaves weights that are finite but overflow the loss, and
+    what is kept gets saved and must evaluate."""
+    if good_epoch:
         model.load_state_dict(good_state)
+        if _finite_losses(model, probes, seed):
+            return f"those at the end of epoch {good_epoch}"
+    model.load_state_dict(initial_state)
+    if not _finite_losses(model, probes, seed):
+        return "the initial ones, though even they give a non-finite loss on this data"
+    if good_epoch:
+        return f"the initial ones: those of epoch {good_epoch} give a non-finite loss"
+    return "the initial ones"
+
+
+def _finite_losses(model: Autoencoder, probes: list[torch.Tensor], seed: int) -> bool:
+    return all(math.isfinite(value)
+               for x in probes for value in evaluate_losses(model, x, seed=seed).values())

@@ -117,6 +117,16 @@ def test_comparison_table_has_reference_numbers_and_a_mean(trained_on_eights):
     assert np.mean(an.RUFF_2018_MNIST["deep_svdd"]) == pytest.approx(94.8)
 
 
+def test_published_aurocs_are_a_typed_record_for_one_mnist_class():
+    three = an.reference_auroc("mnist", (3,))
+    assert three == an.PublishedAuroc(deep_svdd=pytest.approx(0.919), dcae=pytest.approx(0.867))
+    # The flat column names of tables and ``anomaly --json`` are built from the record.
+    assert three.as_columns() == {"deep_svdd_auroc": three.deep_svdd, "dcae_auroc": three.dcae}
+    # The paper has one normal class of full MNIST only.
+    for data_name, normal in (("mnist", (3, 5)), ("mnist_sample", (3,)), ("digits", (3,))):
+        assert an.reference_auroc(data_name, normal) == an.PublishedAuroc(None, None)
+
+
 def _relabelled(digits, y_train, y_test, **changes):
     return replace(digits, y_train=y_train, y_test=y_test, **changes)
 

@@ -86,6 +86,34 @@ def test_nan_weights_roll_back_to_last_epoch(digits):
     assert all(torch.equal(restored[k], snapshots[1][k]) for k in restored)
 
 
+def test_a_diverged_run_keeps_weights_that_evaluate(digits):
+    from explorer.metrics import evaluate
+
+    model = _model("ae", digits)
+    with pytest.raises(TrainingDivergedError, match="keeps its last good weights \\(the initial ones"):
+        fit(model, digits, TrainConfig(epochs=3, batch_size=64, lr=1e6))
+    # One step at this rate leaves finite weights whose loss is NaN; what is kept evaluates.
+    assert all(math.isfinite(value) for value in evaluate(model, digits).values())
+
+
+def test_epoch_weights_that_overflow_the_loss_give_way_to_the_initial_ones(digits):
+    model = _model("ae", digits)
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+    steps = {"n": 0}
+
+    def blow_up_at_the_end_of_epoch_1() -> bool:  # finite weights, far too large for a finite loss
+        steps["n"] += 1
+        if steps["n"] == math.ceil(len(digits.x_train) / 64):
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.fill_(1e30)
+        return False
+
+    with pytest.raises(TrainingDivergedError, match="the initial ones: those of epoch 1 give a non-finite"):
+        fit(model, digits, TrainConfig(epochs=3, batch_size=64), should_stop=blow_up_at_the_end_of_epoch_1)
+    assert all(torch.equal(v, initial[k]) for k, v in model.state_dict().items())
+
+
 def test_stop_request_ends_cleanly_with_history(digits):
     model = _model("vae", digits)
     steps = []
@@ -94,6 +122,25 @@ def test_stop_request_ends_cleanly_with_history(digits):
     assert history.stop_reason == "stopped" and history.epochs_run == 1
     assert len(steps) == 7 and steps[-1].progress == pytest.approx(7 / steps[-1].steps_per_epoch)
     assert len(history.test["total"]) == 1
+
+
+def test_a_stopped_epoch_records_the_mean_over_the_batches_it_saw(digits):
+    model = _model("ae", digits)
+    seen: list[float] = []
+    original = model.loss
+
+    def recording_loss(x):  # the loss of every training batch, as the trainer computes it
+        terms = original(x)
+        if model.training:  # not the test losses at the end of the epoch
+            seen.append(terms["total"].item())
+        return terms
+
+    model.loss = recording_loss
+    history = fit(model, digits, TrainConfig(epochs=5, batch_size=64),
+                  should_stop=lambda: len(seen) >= 7)
+    assert history.stop_reason == "stopped" and len(seen) == 7
+    # Seven full batches of 64: the plain mean, not 7 * 64 / 1437 of it.
+    assert history.train["total"] == [pytest.approx(sum(seen) / 7, abs=1e-5)]
 
 
 def test_early_stopping_restores_best_validation_weights(digits):

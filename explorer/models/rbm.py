@@ -18,7 +18,9 @@ from threadpoolctl import threadpool_limits
 from torch import nn
 
 from explorer.config import ModelConfig, TrainConfig
+from explorer.device import resolve_device
 from explorer.errors import DataError, ModelConfigError
+from explorer.history import EpochSums, History, StepInfo, close_epoch
 from explorer.models.base import Autoencoder
 from explorer.models.bodies import MLPEncoder
 
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
     from sklearn.neural_network import BernoulliRBM
 
     from explorer.data import Dataset
-    from explorer.train import History, StepInfo
 
 
 class VisibleBias(nn.Module):
@@ -119,9 +120,6 @@ def fit_rbm(
     from sklearn.neural_network import BernoulliRBM
     from sklearn.utils import gen_even_slices
 
-    from explorer.device import resolve_device
-    from explorer.train import History, StepInfo, evaluate_losses  # explorer.train imports models
-
     _refuse_gradient_options(cfg)
     rows = unit_range_rows(data.x_train, data.name)
     rbm = BernoulliRBM(n_components=model.latent_dim, learning_rate=cfg.lr,
@@ -133,28 +131,19 @@ def fit_rbm(
     history = History()
     start = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
-        sums: dict[str, float] = {}
-        seen = 0
+        sums = EpochSums()
         for step, batch in enumerate(batches, start=1):
             rbm.partial_fit(rows[batch])
             load_bernoulli_rbm(model, rbm)
             with torch.no_grad():
-                terms = {k: v.item() for k, v in model.loss(x_train[batch]).items()}
-            seen += len(rows[batch])
-            for name, value in terms.items():
-                sums[name] = sums.get(name, 0.0) + value * len(rows[batch])
+                terms = model.loss(x_train[batch])
+            sums.add(terms, len(rows[batch]))
             if on_step is not None:
-                on_step(StepInfo(epoch, step, n_batches, terms, cfg.lr))
+                on_step(StepInfo(epoch, step, n_batches, {k: v.item() for k, v in terms.items()}, cfg.lr))
             if should_stop is not None and should_stop():
                 history.stop_reason = "stopped"
                 break
-        history.add("train", {name: total / seen for name, total in sums.items()})
-        history.epochs_run = epoch
-        if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
-            history.add("test", evaluate_losses(model, data.x_test, seed=cfg.seed))
-        history.seconds = time.perf_counter() - start
-        if on_epoch is not None:
-            on_epoch(epoch, history)
+        close_epoch(history, epoch, sums, model, data.x_test, cfg, start, on_epoch)
         if history.stop_reason == "stopped":
             break
     return history

@@ -88,9 +88,10 @@ def show(data, x_test: torch.Tensor, model, result: OneClassResult) -> None:
     cols[0].metric("AUROC, autoencoder", f"{result.auroc:.1%}",
                    f"{100 * (result.auroc - result.pca_auroc):+.1f} points vs PCA")
     cols[1].metric(f"AUROC, PCA-{result.pca_components}", f"{result.pca_auroc:.1%}")
-    if reference.get("deep_svdd") is not None:
-        cols[2].metric("Deep SVDD (Ruff et al. 2018)", f"{reference['deep_svdd']:.1%}")
-        cols[3].metric("deep conv AE (same paper)", f"{reference['dcae']:.1%}")
+    if reference.deep_svdd is not None:
+        cols[2].metric("Deep SVDD (Ruff et al. 2018)", f"{reference.deep_svdd:.1%}")
+    if reference.dcae is not None:
+        cols[3].metric("deep conv AE (same paper)", f"{reference.dcae:.1%}")
     default = float(threshold_for_fpr(result.scores, result.is_anomaly, 0.05))
     lo, hi = (float(v) for v in np.quantile(result.scores, [0.0, 0.995]))
     threshold = st.slider("threshold: items scoring above it are flagged", lo, hi,
