@@ -20,7 +20,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 
 from explorer.config import ProjectionConfig
-from explorer.errors import ProjectionError
+from explorer.errors import ConfigError, ProjectionError
 from explorer.projection import (
     HammerProjector,
     KnnProjector,
@@ -76,8 +76,8 @@ def test_make_projector_builds_each_method_from_config() -> None:
     tsne = make_projector(ProjectionConfig(method="tsne", perplexity=12.0))
     assert isinstance(tsne, TSNEProjector)
     assert tsne.perplexity == 12.0
-    with pytest.raises(ProjectionError, match="Unknown projection method"):
-        make_projector(ProjectionConfig(method="mds"))  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="method must be one of raw, pca, umap, tsne, hammer, got 'mds'"):
+        ProjectionConfig(method="mds")  # type: ignore[arg-type]
 
 
 def test_raw_is_identity_with_exact_inverse() -> None:
