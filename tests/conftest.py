@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import explorer  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,11 @@ from explorer.config import DataConfig
 from explorer.data import Dataset, load_dataset
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+# The app's background UMAP compile outlives the AppTest that starts it: it would write into
+# later tests' redirected stderr, and a run that ends mid-compile aborts in LLVM (exit 134).
+# Inherited by the app servers the browser tests start.
+os.environ.setdefault("LATENT_EXPLORER_WARM_UMAP", "0")
 
 
 @pytest.fixture(autouse=True)

@@ -86,7 +86,7 @@ def test_bad_input_exits_2_with_one_line(capfd, monkeypatch, argv, message):
     code, out, err = run_cli(capfd, *argv)
     assert code == 2
     assert message in err
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
 
 
 def test_bad_output_suffix(trained, capfd):

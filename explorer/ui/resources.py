@@ -183,9 +183,13 @@ def _warm_umap_gently() -> None:
 
 
 @st.cache_resource
-def warm_umap_in_background() -> threading.Thread:
+def warm_umap_in_background() -> threading.Thread | None:
     """Compile UMAP's numba code once per server process, in the background, so a user who
-    picks UMAP waits for the fit only."""
+    picks UMAP waits for the fit only. ``LATENT_EXPLORER_WARM_UMAP=0`` turns it off: a
+    process that exits while numba compiles in a thread can abort in LLVM (short-lived
+    processes such as test runs)."""
+    if os.environ.get("LATENT_EXPLORER_WARM_UMAP", "1") == "0":
+        return None
     thread = threading.Thread(target=_warm_umap_gently, name="umap-warmup", daemon=True)
     thread.start()
     return thread
