@@ -28,6 +28,10 @@ class UsageError(ExplorerError):
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        # No prefix matching: `evaluate --data X` must not quietly mean `--data-root X`.
+        super().__init__(*args, allow_abbrev=False, **kwargs)
+
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
         # prog is "python -m explorer" for the main parser, "python -m explorer train" for a command.
         raise UsageError(f"{message} (see `{self.prog} --help`)")

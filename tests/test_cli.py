@@ -72,6 +72,7 @@ def test_encode_and_project_write_files(trained, tmp_path, capfd):
         (["train", "--data", "moons", "--augment-shift", "1"], "Random shifts move images"),
         (["train", "--augment-shift", "-1"], "augment_shift must be between 0 and 8, got -1."),
         (["frobnicate"], "invalid choice"),
+        (["train", "--epoch", "1"], "unrecognized arguments: --epoch 1"),  # no prefix matching
         (["evaluate", "/no/such/folder"], "is not a checkpoint folder"),
         (["encode", "/no/such/folder", "--out", "z.npz"], "is not a checkpoint folder"),
         (["encode", "/no/such/folder", "--out", "z.txt"], "--out must end in .npz or .csv"),
