@@ -193,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     regularity.add_argument("--n-prior", type=_positive_int, default=2000, help="prior samples to decode")
     regularity.add_argument("--seed", type=_seed, default=0)
 
+    seams = command("stretch", "where the decoder jumps: its local stretch over the map's plane, inside "
+                               "classes against between them and near the codes against far")
+    seams.add_argument("checkpoint")
+    _data_source(seams)
+    seams.add_argument("--resolution", type=_positive_int, default=60, help="grid cells per side")
+    seams.add_argument("--seed", type=int, default=0)
     samplers = command("samplers", "make any autoencoder generative: decode samples of the prior and of a "
                        "Gaussian mixture fitted to the training codes (Ghosh et al. 2020), each judged "
                        "by a classifier of real items: class mix, confident share, Fréchet distance")
@@ -670,6 +676,26 @@ def _regularity_text(values: dict[str, dict[str, float]], readings: dict[str, st
     return "\n".join(lines)
 
 
+def cmd_stretch(args: argparse.Namespace) -> dict[str, Any] | str:
+    from explorer.latent import encode_all
+    from explorer.stretch import map_plane, seam_report, stretch_by_coverage, stretch_grid
+
+    ckpt, data = _load(args)
+    if data.y_test is None:
+        raise DataError(f"{data.name} has no labels; inside and between classes needs labelled data. "
+                        "Give it with --data.")
+    plane, points = map_plane(encode_all(ckpt.model, data.x_test).numpy())
+    report = seam_report(ckpt.model, plane, points, data.y_test.numpy(), seed=args.seed)
+    grid = stretch_grid(ckpt.model, plane, points, args.resolution)
+    out = {"checkpoint": args.checkpoint, "data": data.name,
+           "plane": "latent" if ckpt.config.latent_dim == 2 else "pca",
+           **report.summary(), **stretch_by_coverage(grid, points)}
+    if args.json:
+        return out
+    return "\n".join(f"{key:<24} {value:.4g}" if isinstance(value, float) else f"{key:<24} {value}"
+                     for key, value in out.items())
+
+
 def cmd_samplers(args: argparse.Namespace) -> dict[str, Any] | str:
     from explorer.latent import encode_all
     from explorer.regularity import fit_judge
@@ -840,6 +866,7 @@ COMMANDS = {
     "finetune": cmd_finetune,
     "regularity": cmd_regularity,
     "samplers": cmd_samplers,
+    "stretch": cmd_stretch,
     "denoise": cmd_denoise,
     "arithmetic": cmd_arithmetic,
     "anomaly": cmd_anomaly,
