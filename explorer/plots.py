@@ -347,6 +347,20 @@ def add_density(
     return fig
 
 
+def add_stretch(fig: go.Figure, x: np.ndarray, y: np.ndarray, values: np.ndarray) -> go.Figure:
+    """Put the decoder's local stretch (``values[row, col]`` at ``y[row], x[col]``) under the
+    points as a grey heat-map, on a log scale: dark where a small move changes the decoded
+    item a lot, light where the decoder is flat. Not hoverable, so clicks go to the points."""
+    log_values = np.log10(np.maximum(np.asarray(values, dtype=np.float64), 1e-12))
+    lo, hi = np.quantile(log_values, [0.02, 0.98])
+    fig.add_trace(go.Heatmap(x=x, y=y, z=log_values, zmin=lo, zmax=max(hi, lo + 1e-6),
+                             colorscale=[[0.0, "#ffffff"], [1.0, "#3a3a3a"]], showscale=False,
+                             hoverinfo="skip", name="decoder stretch", opacity=0.85))
+    # A heat-map added last would cover the points: draw it first.
+    fig.data = (fig.data[-1], *fig.data[:-1])
+    return fig
+
+
 def add_ellipses(
     fig: go.Figure,
     centers: np.ndarray,

@@ -128,6 +128,18 @@ def seam_report(model: Autoencoder, plane: Plane, points: np.ndarray, labels: np
     return SeamReport(inside, between, between / max(inside, 1e-12))
 
 
+def plane_of(projector) -> Plane | None:
+    """The plane a fitted 2-D map shows, where it is a plane: the raw latent axes or the PCA
+    plane; None for UMAP and t-SNE, whose maps are not planes of the code space."""
+    from explorer.projection import PCAProjector, RawProjector
+
+    if isinstance(projector, RawProjector) and projector.n_components == 2:
+        return Plane.latent()
+    if isinstance(projector, PCAProjector) and projector.n_components == 2:
+        return Plane(projector.mean_.astype(np.float32), projector.components_.astype(np.float32))
+    return None
+
+
 def map_plane(codes: np.ndarray) -> tuple[Plane, np.ndarray]:
     """The plane a page's overview map shows, with the codes' coordinates on it: the latent
     plane for 2-D codes, else the PCA plane (off-plane directions held at their mean)."""

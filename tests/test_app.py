@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from app_support import captions, figure, goto, n_points, no_errors, page, trace_names
 from streamlit.testing.v1 import AppTest
@@ -268,6 +270,20 @@ def test_compare_page_measures_both(env):
     assert [t.name for t in shares.data] == ["digits-ae-2d", "digits-vae-2d"]
     steps = figure(at, 3)
     assert all(n_points(t) == 23 for t in steps.data)  # 24 frames, 23 steps
+
+
+def test_compare_page_shades_where_each_decoder_jumps(env):
+    at = page(COMPARE, left="mnist-ae-2d", right="mnist-vae-2d")
+    assert all(t.type != "heatmap" for t in figure(at, 0).data)
+    at.toggle(key="cmp_stretch").set_value(True).run()
+    no_errors(at)
+    for index in (0, 1):
+        traces = figure(at, index).data
+        assert traces[0].type == "heatmap" and traces[0].name == "decoder stretch"  # under the points
+        z = traces[0].z  # plotly serializes it as a base64 typed array
+        shape = tuple(int(v) for v in str(z["shape"]).split(","))
+        shade = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(shape)
+        assert shade.shape == (60, 60) and np.isfinite(shade).all() and shade.std() > 0
 
 
 def test_compare_page_reads_the_20d_pair_right(env):

@@ -11,6 +11,7 @@ import torch
 from explorer import charts, latent, plots
 from explorer.catalog import ModelEntry, list_models
 from explorer.regularity import BETTER, favours, path_steps, regularity_report
+from explorer.stretch import StretchGrid, plane_of, stretch_grid
 from explorer.ui import resources
 from explorer.ui.model_picker import pick_model
 from explorer.ui.widgets import guarded, query_value, share_state, show_strip
@@ -47,6 +48,14 @@ DECIDING = {
     "data's mix (0 when every class turns up as often as in the data)",
     "largest / mean step on paths": "decoded paths between codes change this evenly (1 is even)",
 }
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring the decoder's stretch…")
+def stretch_grid_of(path: str, mtime: float, display: str) -> StretchGrid | None:
+    ckpt = resources.model(path, mtime)
+    proj = resources.projection(path, mtime, display, resources.overview_map(ckpt.config.latent_dim))
+    plane = plane_of(proj.projector)
+    return None if plane is None else stretch_grid(ckpt.model, plane, proj.embedding)
 
 
 def verdicts(chosen: list[ModelEntry], ckpts, rows: list[list[tuple[str, float, str]]]) -> None:
@@ -149,6 +158,10 @@ def compare_page() -> None:
     temperature = controls[2].slider("prior temperature", 0.1, 2.0, 1.0, 0.1, key="cmp_temp")
     seed = int(controls[3].number_input("prior seed", 0, 1_000_000, 0, key="cmp_seed"))
     share_state(a=a, b=b)
+    show_stretch = st.toggle(
+        "shade where the decoder jumps", key="cmp_stretch",
+        help="Under the points, the decoder's local stretch on the map's plane: dark where a small "
+             "move changes the decoded image a lot, light where it barely changes (log scale).")
     columns = st.columns(2)
     for col, entry, ckpt, view, mtime in zip(columns, chosen, ckpts, views, stamps):
         with col:
@@ -164,6 +177,12 @@ def compare_page() -> None:
                 axis_name=cfg.method,
                 height=420,
             )
+            if show_stretch:
+                grid = stretch_grid_of(str(entry.path), mtime, entry.display_data)
+                if grid is None:
+                    st.caption("This map is not a plane of the code space; no stretch to shade.")
+                else:
+                    fig = plots.add_stretch(fig, grid.x, grid.y, grid.values)
             fig = plots.add_points(fig, proj.projector.transform(prior.numpy()), name="prior samples",
                                   symbol="x-thin", color="#b2182b", size=7, line_width=1.5)
             z0, z1 = torch.from_numpy(view.z[a]), torch.from_numpy(view.z[b])
