@@ -128,3 +128,17 @@ def step_profiles(steps: Mapping[str, np.ndarray], title: str = "") -> go.Figure
     fig.update_layout(title={"text": title}, height=360, hovermode="x unified",
                       legend={"orientation": "h", "y": -0.2}, **_LAYOUT)
     return fig
+
+
+def kl_per_dimension(kl: Mapping[str, np.ndarray]) -> go.Figure:
+    """Each model's mean KL to the prior per latent dimension, largest first: how much each
+    dimension carries; a dimension near 0 nats is unused (posterior collapse)."""
+    fig = go.Figure()
+    for name, values in kl.items():
+        ordered = np.sort(np.asarray(values))[::-1]
+        fig.add_trace(go.Bar(x=np.arange(1, len(ordered) + 1), y=ordered, name=name))
+    fig.update_xaxes(title_text="latent dimension, by falling KL", dtick=1)
+    fig.update_yaxes(title_text="KL to the prior (nats)", rangemode="tozero")
+    fig.update_layout(barmode="group", title={"text": "what each dimension carries"}, height=340,
+                      legend={"orientation": "h", "y": -0.25}, **_LAYOUT)
+    return fig

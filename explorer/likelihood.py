@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from explorer.history import evaluate_losses
 from explorer.models import Autoencoder, vmf
 
 ACTIVE_THRESHOLD = 0.01  # Burda et al.: a unit is active when Cov_x(E_q[z_u]) exceeds this
@@ -95,3 +96,27 @@ def latent_usage(model: Autoencoder, x: torch.Tensor, batch_size: int = 1024) ->
     mu = torch.cat(means).double()
     return LatentUsage(activity=mu.var(dim=0, unbiased=False).numpy(),
                        kl=torch.cat(kls).double().mean(dim=0).numpy())
+
+
+@dataclass(frozen=True)
+class LikelihoodReport:
+    """A VAE's test likelihood on ``n_items`` items: the negative ELBO (analytic KL, one
+    decoder sample) beside the tighter importance-sampled bound with ``k`` samples, and how
+    many of its ``latent_dim`` dimensions it uses (``kl_per_dim`` in nats, Gaussian only)."""
+
+    neg_elbo: float
+    nll: float
+    k: int
+    n_items: int
+    latent_dim: int
+    n_active: int | None
+    kl_per_dim: np.ndarray | None
+
+
+def likelihood_report(model: Autoencoder, x: torch.Tensor, k: int = 100, seed: int = 0) -> LikelihoodReport:
+    terms = evaluate_losses(model, x, seed=seed)
+    usage = latent_usage(model, x) if model.cfg.posterior == "gaussian" else None
+    return LikelihoodReport(
+        neg_elbo=terms["recon"] + terms["kl"], nll=-log_likelihood(model, x, k, seed=seed).mean().item(),
+        k=k, n_items=len(x), latent_dim=model.latent_dim,
+        n_active=None if usage is None else usage.n_active, kl_per_dim=None if usage is None else usage.kl)

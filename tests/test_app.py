@@ -286,6 +286,19 @@ def test_compare_page_shades_where_each_decoder_jumps(env):
         assert shade.shape == (60, 60) and np.isfinite(shade).all() and shade.std() > 0
 
 
+def test_compare_page_estimates_the_vaes_likelihood_below_its_elbo(env):
+    at = page(COMPARE, left="mnist-ae-2d", right="mnist-vae-2d")
+    at.toggle(key="cmp_nll").set_value(True).run()
+    no_errors(at)
+    table = at.table[-1].value
+    assert table["model"].tolist() == ["mnist-vae-2d"]  # an AE has no likelihood to estimate
+    neg_elbo, nll = float(table["−ELBO (nats)"][0]), float(table["−log p(x), K = 100 (nats)"][0])
+    assert 0 < nll < neg_elbo  # the importance-weighted bound is tighter
+    assert table["active units"][0] == "2 of 2"
+    kl = figure(at, len(at.get("plotly_chart")) - 1)
+    assert [t.name for t in kl.data] == ["mnist-vae-2d"]
+
+
 def test_compare_page_reads_the_20d_pair_right(env):
     at = page(COMPARE, left="mnist-ae-20d", right="mnist-vae-20d")
     no_errors(at)

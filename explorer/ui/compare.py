@@ -10,6 +10,7 @@ import torch
 
 from explorer import charts, latent, plots
 from explorer.catalog import ModelEntry, list_models
+from explorer.likelihood import LikelihoodReport, likelihood_report
 from explorer.regularity import BETTER, favours, path_steps, regularity_report
 from explorer.stretch import StretchGrid, plane_of, stretch_grid
 from explorer.ui import resources
@@ -56,6 +57,42 @@ def stretch_grid_of(path: str, mtime: float, display: str) -> StretchGrid | None
     proj = resources.projection(path, mtime, display, resources.overview_map(ckpt.config.latent_dim))
     plane = plane_of(proj.projector)
     return None if plane is None else stretch_grid(ckpt.model, plane, proj.embedding)
+
+
+LIKELIHOOD_ITEMS = 1000  # K = 100 samples each: seconds for an MLP, ~30 s for the conv VAE
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def likelihood_of(path: str, mtime: float, display: str) -> LikelihoodReport:
+    ckpt = resources.model(path, mtime)
+    x = resources.view(path, mtime, display).data.x_test[:LIKELIHOOD_ITEMS]
+    return likelihood_report(ckpt.model, x)
+
+
+def likelihood_section(chosen: list[ModelEntry], ckpts, stamps) -> None:
+    vaes = [(e, m) for e, c, m in zip(chosen, ckpts, stamps) if c.model.variational]
+    if not vaes:
+        return
+    st.subheader("Likelihood")
+    if not st.toggle(f"estimate each VAE's test log-likelihood (importance sampling, K = 100, the first "
+                     f"{LIKELIHOOD_ITEMS:,} test items; seconds)", key="cmp_nll"):
+        return
+    with st.spinner("Importance sampling…"):
+        reports = {e.path.name: likelihood_of(str(e.path), m, e.display_data) for e, m in vaes}
+    st.table({
+        "model": list(reports),
+        "−ELBO (nats)": [f"{r.neg_elbo:.2f}" for r in reports.values()],
+        f"−log p(x), K = {next(iter(reports.values())).k} (nats)": [f"{r.nll:.2f}" for r in reports.values()],
+        "ELBO gap": [f"{r.neg_elbo - r.nll:.2f}" for r in reports.values()],
+        "active units": ["—" if r.n_active is None else f"{r.n_active} of {r.latent_dim}"
+                         for r in reports.values()],
+    })
+    st.caption("The importance-weighted bound (Burda et al. 2016) is tighter than the ELBO, so it lies "
+               "below it; the gap is how loose the ELBO is. A unit is active when its posterior mean "
+               "varies over the data (variance > 0.01); inactive ones carry no information.")
+    with_kl = {name: r.kl_per_dim for name, r in reports.items() if r.kl_per_dim is not None}
+    if with_kl:
+        st.plotly_chart(charts.kl_per_dimension(with_kl), key="cmp_kl", width="stretch")
 
 
 def verdicts(chosen: list[ModelEntry], ckpts, rows: list[list[tuple[str, float, str]]]) -> None:
@@ -235,3 +272,4 @@ def compare_page() -> None:
         charts.step_profiles({e.path.name: path_steps(c.model, v.z[a], v.z[b], 24)
                               for e, c, v in zip(chosen, ckpts, views)}, "the path A→B, frame by frame"),
         key="cmp_steps", width="stretch")
+    likelihood_section(chosen, ckpts, stamps)
