@@ -127,3 +127,9 @@ def _takes(fn: OnnxFunction, data: Dataset) -> bool:
     item = tuple(data.x_test.shape[1:])
     return len(declared) == len(item) and all(not isinstance(d, int) or d == s
                                               for d, s in zip(declared, item))
+
+
+def read_latent_dim(folder: str | Path) -> int:
+    from explorer.checkpoint import read_config
+
+    return int(read_config(folder)["model"]["latent_dim"])

@@ -240,6 +240,18 @@ def build_parser() -> argparse.ArgumentParser:
     anomaly.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     anomaly.add_argument("--quiet", action="store_true", help="no progress on stderr")
     _data_root(anomaly)
+
+    imp = command("import", "make a model folder from an encoder.onnx and decoder.onnx made anywhere")
+    imp.add_argument("--encoder", required=True, help="an ONNX encoder: items to codes (and log-variances)")
+    imp.add_argument("--decoder", required=True, help="an ONNX decoder: codes to items")
+    imp.add_argument("--data", required=True,
+                     help="the items the pair is checked and run on: a built-in source or a file")
+    imp.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
+    imp.add_argument("--decoder-output", choices=("mean", "logits"), default="mean",
+                     help="what the decoder returns: data-space values (default) or Bernoulli logits")
+    imp.add_argument("--out", required=True, help="the new model folder")
+    imp.add_argument("--overwrite", action="store_true")
+    _data_root(imp)
     return parser
 
 
@@ -824,7 +836,19 @@ def _anomaly_table(args: argparse.Namespace, data, cfg) -> list[dict[str, Any]] 
     return an.format_comparison_table(rows, f"{an.describe(cfg)}; AUROC in %")
 
 
+def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
+    from explorer import byo
+    from explorer.config import DataConfig
+    from explorer.data import SOURCES
+
+    data = DataConfig(name=args.data, root=args.data_root) if args.data in SOURCES else args.data
+    out = byo.import_onnx(args.encoder, args.decoder, data, args.out, likelihood=args.likelihood,
+                          decoder_output=args.decoder_output, overwrite=args.overwrite)
+    return {"out": str(out), "latent_dim": byo.read_latent_dim(out)}
+
+
 COMMANDS = {
+    "import": cmd_import,
     "devices": cmd_devices,
     "models": cmd_models,
     "data": cmd_data,

@@ -84,8 +84,8 @@ def read_onnx(path: str | Path):
         raise OnnxModelError(f"{path} is not a readable file.")
     limit = max_onnx_bytes()
     if size > limit:
-        raise OnnxModelError(f"{path} is {size / 2**20:.1f} MiB; ONNX files are read up to "
-                             f"{limit / 2**20:.0f} MiB (set {MAX_ONNX_BYTES_ENV} to allow more).")
+        raise OnnxModelError(f"{path} is {size:,} bytes; ONNX files are read up to {limit:,} bytes "
+                             f"(set {MAX_ONNX_BYTES_ENV} to allow more).")
     data = path.read_bytes()
     try:
         model = onnx.load_model_from_string(data)
