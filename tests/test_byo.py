@@ -176,3 +176,23 @@ def test_a_stored_upload_travels_with_the_model(tmp_path):
     (tmp_path / "rows.npz").unlink()  # the model evaluates without the original file
     code, _, err = _run(["evaluate", str(out), "--json"])
     assert code == 0, err
+
+
+def test_app_opens_on_the_folder_it_is_started_on(imported, monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from explorer.cli import app_command
+
+    argv, env = app_command(str(imported))
+    assert argv[-1].endswith("app.py") and env["LATENT_EXPLORER_OPEN"] == str(imported.resolve())
+    monkeypatch.setenv("LATENT_EXPLORER_RUNS", str(tmp_path / "no-runs"))  # not found through runs
+    monkeypatch.setenv("LATENT_EXPLORER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("LATENT_EXPLORER_OPEN", env["LATENT_EXPLORER_OPEN"])
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120).run()
+    no_errors(at)
+    assert at.sidebar.selectbox(key="pick_model").value == imported.name
+
+
+def test_app_on_a_folder_that_is_not_a_model_is_one_line(tmp_path):
+    code, _, err = _run(["app", str(tmp_path)])
+    assert code == 2 and err.count("\n") == 1 and "config.json" in err
