@@ -196,3 +196,23 @@ def test_app_opens_on_the_folder_it_is_started_on(imported, monkeypatch, tmp_pat
 def test_app_on_a_folder_that_is_not_a_model_is_one_line(tmp_path):
     code, _, err = _run(["app", str(tmp_path)])
     assert code == 2 and err.count("\n") == 1 and "config.json" in err
+
+
+@pytest.mark.parametrize("url_path", ["", "compare", "anomalies", "neighbours", "denoise", "arithmetic",
+                                      "labels"])
+def test_every_page_opens_on_an_imported_model(imported, env, monkeypatch, url_path):
+    from app_support import goto
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("LATENT_EXPLORER_OPEN", str(imported))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120).run()
+    at = goto(at, url_path)
+    no_errors(at)
+    # Compare picks an AE and a VAE in the page; Anomalies trains its own models.
+    picker = {"compare": "pick_left", "anomalies": None}.get(url_path, "pick_model")
+    if url_path == "compare":
+        at.selectbox(key="pick_right").set_value("digits-vae-2d")  # a run of the same data (conftest)
+    if picker is not None:
+        at.selectbox(key=picker).set_value(imported.name).run()
+        no_errors(at)
+        assert at.selectbox(key=picker).value == imported.name

@@ -25,6 +25,8 @@ DECODER_OUTPUTS = ("mean", "logits")
 
 
 class OnnxAutoencoder(Autoencoder):
+    trainable = False
+
     def __init__(self, cfg: ModelConfig, encoder: OnnxFunction, decoder: OnnxFunction,
                  decoder_output: str = "mean") -> None:
         nn.Module.__init__(self)  # no torch bodies or head to build: the graphs are the networks
