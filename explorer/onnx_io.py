@@ -13,6 +13,7 @@ pickle renamed ``.onnx`` or a truncated file fails there), and no external-data 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,9 @@ def export_module_onnx(module: nn.Module, example: torch.Tensor, path: str | Pat
     path = Path(path)
     axes = {name: {0: "batch"} for name in (input_name, *output_names)}
     module = module.eval().cpu()
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # torch calls the TorchScript exporter legacy; it is chosen on purpose (see above)
+        warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(module, (example.cpu(),), str(path), input_names=[input_name],
                           output_names=list(output_names), dynamic_axes=axes, opset_version=OPSET,
                           dynamo=False)
