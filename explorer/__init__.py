@@ -9,3 +9,12 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # ``explorer.export`` without importing torch and onnx for every ``import explorer``
+    if name == "export":
+        from explorer.byo import export
+
+        return export
+    raise AttributeError(f"module 'explorer' has no attribute {name!r}")

@@ -60,14 +60,31 @@ def user_cache() -> Path:
     return Path(os.environ.get("LATENT_EXPLORER_CACHE", ".cache"))
 
 
+OPEN_ENV = "LATENT_EXPLORER_OPEN"  # a model folder to open first: `python -m explorer app DIR` sets it
+
+
+def opened_folder() -> Path | None:
+    """The folder ``python -m explorer app DIR`` was started on, if any."""
+    value = os.environ.get(OPEN_ENV)
+    return Path(value).resolve() if value else None
+
+
 def list_models(runs: Path | None = None, pretrained: Path = PRETRAINED_DIR) -> list[ModelEntry]:
-    """Every readable checkpoint under the two folders; unreadable ones are skipped here and
-    reported when someone tries to open them."""
+    """Every readable checkpoint under the two folders, after the folder the app was opened
+    on; unreadable ones are skipped here and reported when someone tries to open them."""
     entries = []
+    sources: list[tuple[str, list[Path]]] = []
+    opened = opened_folder()
+    if opened is not None and opened.is_dir():
+        sources.append(("opened", [opened]))
     for source, root in (("pretrained", pretrained), ("runs", runs or runs_dir())):
-        if not root.is_dir():
-            continue
-        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if root.is_dir():
+            sources.append((source, sorted(p for p in root.iterdir()
+                                           if p.is_dir() and not p.name.startswith("."))))
+    for source, folders in sources:
+        for folder in folders:
+            if source != "opened" and opened is not None and folder.resolve() == opened:
+                continue  # listed once, first
             try:
                 config = read_config(folder)
             except CheckpointError:

@@ -19,6 +19,7 @@ import shutil
 import stat
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,12 @@ from explorer.data import Dataset
 from explorer.data.stored import read_dataset, write_dataset
 from explorer.errors import CheckpointError, CheckpointExistsError, ExplorerError, OutputPathError
 from explorer.models import Autoencoder, build_model
+from explorer.models.onnx_model import DECODER_FILE, ENCODER_FILE, load_onnx_model
 from explorer.paths import check_folder_takes_files
 from explorer.train import History
 
 FORMAT_VERSION = 1
+ONNX_MODEL_NAME = "onnx"  # the model name in the config of an imported encoder.onnx + decoder.onnx
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 DATA_FILE = "data.npz"  # the data of a model trained on an upload, stored with it
@@ -79,7 +82,6 @@ def save_checkpoint(folder: str | Path, model: Autoencoder, data: DataConfig, tr
     own files are never touched. ``dataset``, for data that may not exist elsewhere later (an
     upload), is stored in the folder so the model evaluates anywhere.
     """
-    folder = check_save_target(folder, overwrite)
     config = {
         "format_version": FORMAT_VERSION,
         "model": to_dict(model.cfg),
@@ -90,6 +92,19 @@ def save_checkpoint(folder: str | Path, model: Autoencoder, data: DataConfig, tr
         "versions": library_versions(),
         **(extra or {}),
     }
+
+    def write_weights(tmp: Path) -> None:
+        state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(tmp / WEIGHTS_FILE))
+
+    return save_folder(folder, config, write_weights, overwrite=overwrite, dataset=dataset)
+
+
+def save_folder(folder: str | Path, config: dict[str, Any], write_model: Callable[[Path], None], *,
+                overwrite: bool = False, dataset: Dataset | None = None) -> Path:
+    """The one atomic save of a model folder: ``write_model`` puts the model's files (weights,
+    or an ONNX pair) in a temporary sibling, which then replaces ``folder`` in one step."""
+    folder = check_save_target(folder, overwrite)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         recover(folder)
@@ -97,8 +112,7 @@ def save_checkpoint(folder: str | Path, model: Autoencoder, data: DataConfig, tr
     except OSError as exc:
         raise OutputPathError(f"Cannot write a checkpoint to {folder}: {exc.strerror or exc}.") from None
     try:
-        state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-        save_file(state, str(tmp / WEIGHTS_FILE))
+        write_model(tmp)
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True))
         if dataset is not None:
             write_dataset(tmp / DATA_FILE, dataset)
@@ -113,8 +127,8 @@ def save_checkpoint(folder: str | Path, model: Autoencoder, data: DataConfig, tr
 
 # Everything a checkpoint folder may hold: the files saves write and the app's precomputed
 # codes, maps and model card. A folder holding anything else is the user's, never ours to replace.
-CHECKPOINT_ENTRIES = frozenset({CONFIG_FILE, WEIGHTS_FILE, DATA_FILE, "display.npz", "codes.npz",
-                                "projections", "README.md"})
+CHECKPOINT_ENTRIES = frozenset({CONFIG_FILE, WEIGHTS_FILE, DATA_FILE, ENCODER_FILE, DECODER_FILE,
+                                "display.npz", "codes.npz", "projections", "README.md"})
 # Sibling folders ``.<name>.partial-<pid>-<random>`` hold a save in progress, or after the swap
 # the checkpoint it replaced; a kill can leave one behind, which the next save or load removes.
 _PARTIAL = ".partial-"
@@ -223,7 +237,8 @@ def recover(folder: str | Path) -> None:
         if not pid.isdigit() or _alive(int(pid)) or not _only_checkpoint_files(partial):
             continue
         try:
-            complete = (partial / CONFIG_FILE).is_file() and (partial / WEIGHTS_FILE).is_file()
+            complete = (partial / CONFIG_FILE).is_file() and any(
+                (partial / name).is_file() for name in (WEIGHTS_FILE, DECODER_FILE, "codes.npz"))
             if complete and not folder.exists():
                 os.rename(partial, folder)
             else:
@@ -367,6 +382,13 @@ def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> C
     folder = Path(folder)
     recover(folder)
     config = read_config(folder)
+    if (folder / ENCODER_FILE).exists() or config["model"].get("name") == ONNX_MODEL_NAME:
+        onnx_section = config.get("onnx", {})
+        if not isinstance(onnx_section, dict):
+            raise CheckpointError(f"{folder}: 'onnx' must be a JSON object; the config is corrupt.")
+        model = load_onnx_model(folder, _from_section(ModelConfig, config["model"]),
+                                onnx_section.get("decoder_output", "mean"))
+        return _checkpoint(model, config, folder)
     try:
         model = build_model(from_dict(ModelConfig, config["model"]))
     except ExplorerError as exc:
@@ -382,6 +404,10 @@ def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> C
         raise _unreadable(weights_path, exc) from None
     model.load_state_dict(state)
     model.to(device).eval()
+    return _checkpoint(model, config, folder)
+
+
+def _checkpoint(model: Autoencoder, config: dict[str, Any], folder: Path) -> Checkpoint:
     return Checkpoint(
         model=model,
         data=_from_section(DataConfig, config.get("data", {})),

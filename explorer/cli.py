@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from explorer.errors import (
     OUT_OF_MEMORY_MESSAGE,
@@ -250,6 +250,22 @@ def build_parser() -> argparse.ArgumentParser:
     anomaly.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     anomaly.add_argument("--quiet", action="store_true", help="no progress on stderr")
     _data_root(anomaly)
+
+    app = command("app", "start the app on a model folder (yours, imported or shipped)")
+    app.add_argument("folder", help="a model folder, e.g. one `import` wrote")
+    app.add_argument("--port", type=_positive_int, default=None)
+
+    imp = command("import", "make a model folder from an encoder.onnx and decoder.onnx made anywhere")
+    imp.add_argument("--encoder", required=True, help="an ONNX encoder: items to codes (and log-variances)")
+    imp.add_argument("--decoder", required=True, help="an ONNX decoder: codes to items")
+    imp.add_argument("--data", required=True,
+                     help="the items the pair is checked and run on: a built-in source or a file")
+    imp.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
+    imp.add_argument("--decoder-output", choices=("mean", "logits"), default="mean",
+                     help="what the decoder returns: data-space values (default) or Bernoulli logits")
+    imp.add_argument("--out", required=True, help="the new model folder")
+    imp.add_argument("--overwrite", action="store_true")
+    _data_root(imp)
     return parser
 
 
@@ -854,7 +870,40 @@ def _anomaly_table(args: argparse.Namespace, data, cfg) -> list[dict[str, Any]] 
     return an.format_comparison_table(rows, f"{an.describe(cfg)}; AUROC in %")
 
 
+def app_command(folder: str, port: int | None = None) -> tuple[list[str], dict[str, str]]:
+    """The ``streamlit run`` command line and environment that open the app on ``folder``,
+    after checking the folder is a model folder (so a typo is one line, not a blank page)."""
+    from explorer.catalog import OPEN_ENV
+    from explorer.checkpoint import read_config
+
+    path = Path(folder).resolve()
+    read_config(path)
+    script = Path(__file__).resolve().parents[1] / "app.py"
+    argv = [sys.executable, "-m", "streamlit", "run", str(script)]
+    if port is not None:
+        argv += ["--server.port", str(port)]
+    return argv, {**os.environ, OPEN_ENV: str(path)}
+
+
+def cmd_app(args: argparse.Namespace) -> NoReturn:
+    argv, env = app_command(args.folder, args.port)
+    os.execve(argv[0], argv, env)  # the app replaces this process, as `streamlit run` would be
+
+
+def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
+    from explorer import byo
+    from explorer.config import DataConfig
+    from explorer.data import SOURCES
+
+    data = DataConfig(name=args.data, root=args.data_root) if args.data in SOURCES else args.data
+    out = byo.import_onnx(args.encoder, args.decoder, data, args.out, likelihood=args.likelihood,
+                          decoder_output=args.decoder_output, overwrite=args.overwrite)
+    return {"out": str(out), "latent_dim": byo.read_latent_dim(out)}
+
+
 COMMANDS = {
+    "import": cmd_import,
+    "app": cmd_app,
     "devices": cmd_devices,
     "models": cmd_models,
     "data": cmd_data,

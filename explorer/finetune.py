@@ -242,6 +242,9 @@ def label_efficiency(model: Autoencoder, data: Dataset, labels_per_class: Sequen
     at once instead of after minutes of training. ``on_progress(done, total, message)`` is
     called before the first classifier and after each one.
     """
+    if not model.trainable:
+        raise ExplorerError("This model was imported as ONNX and runs without gradients, so its "
+                            "encoder cannot be fine-tuned; fine-tune it where it was trained.")
     sizes = sorted(set(labels_per_class))
     if not sizes or sizes[0] < 1:
         raise ExplorerError(f"Give one or more positive numbers of labels per class, got {sizes}.")

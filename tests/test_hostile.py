@@ -577,7 +577,86 @@ CHECKPOINTS: dict[str, Callable[[Path, dict], list[str]]] = {
     "checkpoint-missing": _checkpoint_is("missing"),
 }
 
+# --- ONNX files for `import` ------------------------------------------------------------------
+
+
+def _good_onnx(tmp: Path, which: str, latent: int = 4) -> Path:
+    """A valid encoder (8x8 digits -> latent) or decoder, exported as any script would."""
+    from torch import nn
+
+    module, example = ((nn.Sequential(nn.Flatten(), nn.Linear(64, latent)), torch.rand(2, 1, 8, 8))
+                       if which == "encoder" else
+                       (nn.Sequential(nn.Linear(latent, 64), nn.Unflatten(1, (1, 8, 8))),
+                        torch.rand(2, latent)))
+    path = tmp / "inputs" / f"good-{which}-{latent}.onnx"
+    torch.onnx.export(module, (example,), str(path), input_names=["in"], output_names=["out"],
+                      dynamic_axes={"in": {0: "n"}, "out": {0: "n"}}, dynamo=False)
+    return path
+
+
+def _import(encoder: Callable[[Path], Path] | None = None, decoder: Callable[[Path], Path] | None = None,
+            data: str = "digits") -> Callable[[Path, dict], list[str]]:
+    def argv(tmp: Path, shared: dict) -> list[str]:
+        enc = encoder(tmp) if encoder else _good_onnx(tmp, "encoder")
+        dec = decoder(tmp) if decoder else _good_onnx(tmp, "decoder")
+        return ["import", "--encoder", str(enc), "--decoder", str(dec), "--data", data,
+                "--out", str(tmp / "cwd" / "imported")]
+
+    return argv
+
+
+def _onnx_bytes(name: str, make: Callable[[Path], bytes]) -> Callable[[Path], Path]:
+    def file(tmp: Path) -> Path:
+        path = tmp / "inputs" / name
+        path.write_bytes(make(tmp))
+        return path
+
+    return file
+
+
+def _sparse_huge(tmp: Path) -> Path:
+    path = tmp / "inputs" / "huge.onnx"
+    with open(path, "wb") as handle:
+        handle.truncate(600 * 2**20)  # sparse: past the 512 MiB default, no disk used
+    return path
+
+
+def _external_data(tmp: Path) -> Path:
+    import onnx
+
+    model = onnx.load(str(_good_onnx(tmp, "encoder")))
+    path = tmp / "inputs" / "external.onnx"
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="weights.bin", size_threshold=0)
+    return path
+
+
+def _to_dev_zero(tmp: Path) -> Path:
+    path = tmp / "inputs" / "zero.onnx"
+    path.symlink_to("/dev/zero")
+    return path
+
+
+IMPORTS: dict[str, Callable[[Path, dict], list[str]]] = {
+    "pickle-renamed-onnx": _import(_onnx_bytes("pickled.onnx", lambda tmp: pickle.dumps(
+        {"weight": _Payload(tmp / MARKER)}))),
+    "torch-save-renamed-onnx": _import(decoder=_onnx_bytes("torch.onnx",
+                                                           lambda tmp: _torch_pickle(tmp, b""))),
+    "truncated-onnx": _import(_onnx_bytes("half.onnx", lambda tmp: (
+        lambda b: b[:len(b) // 2])(_good_onnx(tmp, "encoder").read_bytes()))),
+    "empty-onnx": _import(_onnx_bytes("empty.onnx", lambda tmp: b"")),
+    "text-onnx": _import(_onnx_bytes("text.onnx", lambda tmp: b"not a model at all\n" * 20)),
+    "huge-onnx": _import(_sparse_huge),
+    "external-data-onnx": _import(_external_data),
+    "onnx-symlink-to-dev-zero": _import(decoder=_to_dev_zero),
+    "onnx-missing": _import(lambda tmp: tmp / "inputs" / "nothing.onnx"),
+    "onnx-wrong-item-shape": _import(data="wine"),
+    "onnx-decoder-of-other-width": _import(decoder=lambda tmp: _good_onnx(tmp, "decoder", latent=3)),
+    "onnx-encoder-as-decoder": _import(decoder=lambda tmp: _good_onnx(tmp, "encoder")),
+}
+
 CASES = {
+    **{f"import:{name}": make for name, make in IMPORTS.items()},
     **{f"data:{name}": _data_case(make) for name, make in DATA_FILES.items()},
     **{f"argv:{name}": make for name, make in ARGUMENTS.items()},
     **{f"checkpoint:{name}": make for name, make in CHECKPOINTS.items()},

@@ -22,6 +22,10 @@ class Autoencoder(nn.Module):
     map noisy.
     """
 
+    # Whether gradients flow through the model, so it can be trained or fine-tuned; a pair
+    # imported as ONNX runs in onnxruntime, which has none.
+    trainable = True
+
     def __init__(self, cfg: ModelConfig, encoder: nn.Module, decoder: nn.Module,
                  variational: bool) -> None:
         super().__init__()

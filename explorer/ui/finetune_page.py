@@ -30,6 +30,10 @@ def finetune_page() -> None:
     if opened is None:
         return
     data = opened.view.data
+    if not opened.ckpt.model.trainable:
+        st.info(f"{opened.entry.path.name} was imported as ONNX and runs without gradients, so its "
+                "encoder cannot be fine-tuned here; pick a model trained in Latent Explorer.")
+        return
     if data.y_train is None:
         st.info("This model's data has no labels; pick a model of labelled data.")
         return

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer.catalog import ModelEntry, list_models
+from explorer.catalog import ModelEntry, list_models, opened_folder
 from explorer.checkpoint import Checkpoint
 from explorer.ui import resources
 from explorer.ui.widgets import query_value, share_state
@@ -68,7 +68,8 @@ def open_model(default: str = DEFAULT_MODEL, images_only: bool = False) -> OpenM
     if not entries:
         st.info(NO_MODELS)
         return None
-    entry = pick_model(entries, default=default)
+    opened = opened_folder()
+    entry = pick_model(entries, default=opened.name if opened is not None else default)
     share_state(model=entry.path.name)
     mtime = resources.stamp(entry.path)
     with st.spinner("Loading the model and its codes…"):
