@@ -44,14 +44,11 @@ def explorer_syncs(monkeypatch):
 def test_a_run_syncs_far_less_often_than_it_steps(digits, explorer_syncs):
     cfg = TrainConfig(epochs=3, batch_size=8)
     steps = math.ceil(len(digits.x_train) / cfg.batch_size) * cfg.epochs
-    start = time.perf_counter()
-    history = fit(_model(digits), digits, cfg)
-    seconds = time.perf_counter() - start
-    # Per epoch: the epoch means, the test losses (one per 1024 test items), the report at the
-    # epoch's end; and one report per REPORT_SECONDS of wall time.
-    per_epoch = 2 + math.ceil(len(digits.x_test) / 1024) * len(history.test["total"]) / cfg.epochs
-    bound = cfg.epochs * per_epoch + seconds / explorer.history.REPORT_SECONDS + 1
-    assert explorer_syncs["n"] <= bound < steps / 5, (explorer_syncs["n"], bound, steps)
+    fit(_model(digits), digits, cfg)
+    # Per run: the input checks; per epoch: the epoch means, the test losses, the report at
+    # the epoch's end; and one report per REPORT_SECONDS of wall time. Syncing per step
+    # would give at least one per step.
+    assert explorer_syncs["n"] < steps / 10, (explorer_syncs["n"], steps)
 
 
 def test_reports_are_throttled_yet_cover_every_step_and_end_each_epoch_exactly(digits):
