@@ -442,11 +442,11 @@ class _Progress:
 
             self.bar = tqdm(total=self.epochs * info.steps_per_epoch, unit="step", file=sys.stderr,
                             dynamic_ncols=True)
-        self.bar.update(1)
-        if info.step == info.steps_per_epoch or info.step % 20 == 0:
-            self.bar.set_description(f"epoch {info.epoch}/{self.epochs}")
-            self.bar.set_postfix({**{k: f"{v:.3g}" for k, v in info.losses.items()}, "lr": f"{info.lr:.2g}"},
-                                 refresh=False)
+        # Reports are throttled (a few a second), so the bar moves to the step reached.
+        self.bar.update((info.epoch - 1) * info.steps_per_epoch + info.step - self.bar.n)
+        self.bar.set_description(f"epoch {info.epoch}/{self.epochs}")
+        self.bar.set_postfix({**{k: f"{v:.3g}" for k, v in info.losses.items()}, "lr": f"{info.lr:.2g}"},
+                             refresh=False)
 
     def close(self) -> None:
         if self.bar is not None:

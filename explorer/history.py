@@ -71,12 +71,50 @@ class EpochSums:
             self.sums[name] = self.sums[name] + weighted if name in self.sums else weighted
         self.seen += n_items
 
-    def total(self) -> float:
-        """The summed total loss (one sync): NaN or infinite from the first bad batch on."""
-        return self.sums["total"].item()
-
     def means(self) -> dict[str, float]:
-        return {name: value.item() / self.seen for name, value in self.sums.items()}
+        """Each term's mean over the items seen (one sync for all terms): NaN or infinite from
+        the first bad batch on, so a caller checks the epoch's health from these values."""
+        values = torch.stack(list(self.sums.values())).tolist()
+        return {name: value / self.seen for name, value in zip(self.sums, values)}
+
+
+# Progress is drawn by people: ten reports a second look continuous, and reading a loss
+# forces the host to wait for the device, so a report on every step would stall a GPU's
+# queue once per step.
+REPORT_SECONDS = 0.1
+
+
+class StepReporter:
+    """Tells a trainer when a step is due for a report: at most every ``REPORT_SECONDS`` of
+    wall time, and always at an epoch's last step or when the loop is about to stop. The
+    trainer reads the losses (its only sync) only at those steps, reporting each report's
+    mean over the steps since the previous one, so the curve covers every step."""
+
+    def __init__(self, on_step: Callable[[StepInfo], None] | None) -> None:
+        self.on_step = on_step
+        self.last_time = time.perf_counter()
+        self.last_step = 0
+        self.last_sums: dict[str, torch.Tensor] = {}
+        self.last_seen = 0
+
+    def due(self, step: int, steps: int) -> bool:
+        return step == steps or time.perf_counter() - self.last_time >= REPORT_SECONDS
+
+    def start_epoch(self) -> None:
+        self.last_step, self.last_sums, self.last_seen = 0, {}, 0
+
+    def report(self, epoch: int, step: int, steps: int, sums: EpochSums, lr: float) -> dict[str, float]:
+        """The mean of each term over the steps since the last report (one sync), handed to
+        ``on_step``; NaN or infinite when a step in that window was."""
+        names = list(sums.sums)
+        window = torch.stack([sums.sums[n] - self.last_sums.get(n, 0.0) for n in names])
+        values = (window / (sums.seen - self.last_seen)).tolist()
+        losses = dict(zip(names, values))
+        self.last_step, self.last_sums, self.last_seen = step, dict(sums.sums), sums.seen
+        self.last_time = time.perf_counter()
+        if self.on_step is not None:
+            self.on_step(StepInfo(epoch, step, steps, losses, lr))
+        return losses
 
 
 class LossModel(Protocol):

@@ -40,10 +40,8 @@ class TrainingJob:
     """Runs ``fit`` on its own thread. The model is trained in place; after a stop or a
     divergence it holds the weights reached so far (the last finite ones), ready to save."""
 
-    def __init__(self, model: Autoencoder, data: Dataset, cfg: TrainConfig,
-                 log_every: int = 5) -> None:
+    def __init__(self, model: Autoencoder, data: Dataset, cfg: TrainConfig) -> None:
         self.model, self.data, self.cfg = model, data, cfg
-        self.log_every = log_every
         self.status = JobStatus()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -68,9 +66,9 @@ class TrainingJob:
         with self._lock:
             self.status.epoch, self.status.step = info.epoch, info.step
             self.status.steps_per_epoch = info.steps_per_epoch
-            if info.step % self.log_every == 0:
-                for name, value in info.losses.items():
-                    self.status.step_losses.setdefault(name, []).append(value)
+            # Each report is the mean over the steps since the last (see StepReporter).
+            for name, value in info.losses.items():
+                self.status.step_losses.setdefault(name, []).append(value)
 
     def _on_epoch(self, epoch: int, history: History) -> None:
         with self._lock:

@@ -15,7 +15,7 @@ from explorer.data import Dataset
 from explorer.data.augment import random_shift
 from explorer.device import resolve_device
 from explorer.errors import ModelConfigError, OutOfMemoryError, TrainingDivergedError
-from explorer.history import EpochSums, History, StepInfo, close_epoch, evaluate_losses
+from explorer.history import EpochSums, History, StepInfo, StepReporter, close_epoch, evaluate_losses
 from explorer.models import MODELS, Autoencoder
 
 # The records of a run are defined with the bookkeeping the RBM's trainer shares; they are
@@ -101,30 +101,19 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
     good_state, good_epoch = initial_state, 0
     best_val, best_state, bad_epochs = math.inf, None, 0
     generator = torch.Generator(device=x_train.device).manual_seed(cfg.seed)
+    reporter = StepReporter(on_step)
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         order = torch.randperm(len(x_train), device=x_train.device, generator=generator)
         sums = EpochSums()
-        for step in range(steps):
-            batch = x_train[order[step * cfg.batch_size:(step + 1) * cfg.batch_size]]
+        reporter.start_epoch()
+        for step in range(1, steps + 1):
+            batch = x_train[order[(step - 1) * cfg.batch_size:step * cfg.batch_size]]
             if cfg.augment_shift:
                 batch = random_shift(batch, cfg.augment_shift, generator)
             terms = model.loss(batch)
-            total = terms["total"]
-            if not torch.isfinite(total):
-                kept = _restore_finite(model, good_epoch, good_state, initial_state, [batch, x_test],
-                                       cfg.seed)
-                history.epochs_run, history.seconds = epoch - 1, time.perf_counter() - start
-                history.stop_reason = "diverged"
-                raise TrainingDivergedError(
-                    f"The loss became {total.item()} at epoch {epoch}, step {step + 1}. Training "
-                    f"stopped and the model keeps its last good weights ({kept}). Lower the "
-                    f"learning rate ({cfg.lr}), set a gradient clip, or check the data for extreme "
-                    "values.",
-                    history,
-                )
             optimizer.zero_grad(set_to_none=True)
-            total.backward()
+            terms["total"].backward()
             if cfg.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             lr = optimizer.param_groups[0]["lr"]
@@ -132,10 +121,27 @@ def _loop(model, x_train, x_val, x_test, cfg, optimizer, scheduler, history, on_
             if scheduler is not None:
                 scheduler.step()
             sums.add(terms, len(batch))
-            if on_step is not None:
-                on_step(StepInfo(epoch, step + 1, steps,
-                                 {k: v.item() for k, v in terms.items()}, lr))
-            if should_stop is not None and should_stop():
+            stopping = should_stop is not None and should_stop()
+            # The loss is read only at report points (the one sync): a bad step there shows
+            # as a non-finite window mean. The steps after it until then may move the weights
+            # to NaN, which is harmless: they are rolled back to the last good epoch's.
+            if stopping or reporter.due(step, steps):
+                first = reporter.last_step + 1
+                total = reporter.report(epoch, step, steps, sums, lr)["total"]
+                if not math.isfinite(total):
+                    kept = _restore_finite(model, good_epoch, good_state, initial_state,
+                                           [batch, x_test], cfg.seed)
+                    history.epochs_run, history.seconds = epoch - 1, time.perf_counter() - start
+                    history.stop_reason = "diverged"
+                    where = f"step {step}" if first == step else f"steps {first}-{step}"
+                    raise TrainingDivergedError(
+                        f"The loss became {total} at epoch {epoch}, {where}. Training stopped "
+                        f"and the model keeps its last good weights ({kept}). Lower the learning "
+                        f"rate ({cfg.lr}), set a gradient clip, or check the data for extreme "
+                        "values.",
+                        history,
+                    )
+            if stopping:
                 history.stop_reason = "stopped"
                 break
         good_state, good_epoch = copy.deepcopy(model.state_dict()), epoch

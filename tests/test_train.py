@@ -120,11 +120,17 @@ def test_epoch_weights_that_overflow_the_loss_give_way_to_the_initial_ones(digit
 
 def test_stop_request_ends_cleanly_with_history(digits):
     model = _model("vae", digits)
-    steps = []
+    steps, asked = [], []
+
+    def stop_at_step_7() -> bool:
+        asked.append(True)
+        return len(asked) >= 7
+
     history = fit(model, digits, TrainConfig(epochs=50, batch_size=64),
-                  on_step=steps.append, should_stop=lambda: len(steps) >= 7)
+                  on_step=steps.append, should_stop=stop_at_step_7)
     assert history.stop_reason == "stopped" and history.epochs_run == 1
-    assert len(steps) == 7 and steps[-1].progress == pytest.approx(7 / steps[-1].steps_per_epoch)
+    # Stopping reports where it stopped, however throttled the reports before it were.
+    assert steps[-1].step == 7 and steps[-1].progress == pytest.approx(7 / steps[-1].steps_per_epoch)
     assert len(history.test["total"]) == 1
 
 
@@ -187,7 +193,10 @@ def test_same_seed_same_weights(digits):
     assert not math.isnan(next(a.parameters()).sum().item())
 
 
-def test_one_cycle_warms_up_to_the_rate_and_anneals_to_near_zero(digits):
+def test_one_cycle_warms_up_to_the_rate_and_anneals_to_near_zero(digits, monkeypatch):
+    import explorer.history
+
+    monkeypatch.setattr(explorer.history, "REPORT_SECONDS", 0.0)  # a report every step: every rate
     model = _model("ae", digits)
     steps: list = []
     cfg = TrainConfig(epochs=4, batch_size=64, lr=3e-3, schedule="one_cycle", validation_fraction=0.2)

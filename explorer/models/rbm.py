@@ -20,7 +20,7 @@ from torch import nn
 from explorer.config import ModelConfig, TrainConfig
 from explorer.device import resolve_device
 from explorer.errors import DataError, ModelConfigError
-from explorer.history import EpochSums, History, StepInfo, close_epoch
+from explorer.history import EpochSums, History, StepInfo, StepReporter, close_epoch
 from explorer.models.base import Autoencoder
 from explorer.models.bodies import MLPEncoder
 
@@ -130,17 +130,20 @@ def fit_rbm(
     x_train = data.x_train.to(model.device)
     history = History()
     start = time.perf_counter()
+    reporter = StepReporter(on_step)
     for epoch in range(1, cfg.epochs + 1):
         sums = EpochSums()
+        reporter.start_epoch()
         for step, batch in enumerate(batches, start=1):
             rbm.partial_fit(rows[batch])
             load_bernoulli_rbm(model, rbm)
             with torch.no_grad():
                 terms = model.loss(x_train[batch])
             sums.add(terms, len(rows[batch]))
-            if on_step is not None:
-                on_step(StepInfo(epoch, step, n_batches, {k: v.item() for k, v in terms.items()}, cfg.lr))
-            if should_stop is not None and should_stop():
+            stopping = should_stop is not None and should_stop()
+            if stopping or reporter.due(step, n_batches):
+                reporter.report(epoch, step, n_batches, sums, cfg.lr)
+            if stopping:
                 history.stop_reason = "stopped"
                 break
         close_epoch(history, epoch, sums, model, data.x_test, cfg, start, on_epoch)
