@@ -72,12 +72,7 @@ def fit(
 
 
 def _check_options(cfg: TrainConfig, data: Dataset) -> None:
-    if cfg.schedule not in ("constant", "one_cycle"):
-        raise ModelConfigError(
-            f"Unknown learning-rate schedule {cfg.schedule!r}; use constant or one_cycle.")
-    if cfg.augment_shift < 0:
-        raise ModelConfigError(
-            f"The random shift is a number of pixels, at least 0, not {cfg.augment_shift}.")
+    # TrainConfig checks each option's range; this is what depends on the data.
     if cfg.augment_shift and data.kind != "image":
         raise ModelConfigError(
             f"Random shifts move images; this data has items of shape {data.item_shape}. Set the shift to 0."
@@ -85,11 +80,10 @@ def _check_options(cfg: TrainConfig, data: Dataset) -> None:
 
 
 def _validation_split(x: torch.Tensor, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor | None]:
-    if cfg.validation_fraction <= 0:
+    n_val = cfg.validation_items(len(x))  # the one rule for its size, shared with the CLI's early check
+    if n_val == 0:
         return x, None
-    generator = torch.Generator().manual_seed(cfg.seed)
-    order = torch.randperm(len(x), generator=generator)
-    n_val = max(1, int(round(cfg.validation_fraction * len(x))))
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(cfg.seed))
     return x[order[n_val:]], x[order[:n_val]]
 
 
