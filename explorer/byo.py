@@ -48,11 +48,12 @@ def _model_config(data: Dataset, latent_dim: int, likelihood: str) -> ModelConfi
 
 
 def _save(out: str | Path, cfg: ModelConfig, data_cfg: DataConfig, dataset: Dataset | None,
-          decoder_output: str, write_pair, overwrite: bool) -> Path:
+          decoder_output: str, variational: bool, write_pair, overwrite: bool) -> Path:
     config: dict[str, Any] = {
         "format_version": FORMAT_VERSION, "model": to_dict(cfg), "data": to_dict(data_cfg),
         "train": to_dict(TrainConfig()), "metrics": {}, "history": {}, "versions": library_versions(),
-        "onnx": {"decoder_output": decoder_output},
+        # Recorded so the catalog can tell a VAE from its config alone, without loading the graphs.
+        "onnx": {"decoder_output": decoder_output, "variational": variational},
         "summary": f"imported ONNX encoder and decoder, {cfg.latent_dim}-D codes",
     }
     return save_folder(out, config, write_pair, overwrite=overwrite, dataset=dataset)
@@ -96,7 +97,8 @@ def export(encoder: nn.Module, decoder: nn.Module, data: str | DataConfig | Data
         check_pair(OnnxAutoencoder(cfg, OnnxFunction(tmp / ENCODER_FILE), OnnxFunction(tmp / DECODER_FILE),
                                    decoder_output))
 
-    return _save(out, cfg, data_cfg, dataset if store else None, decoder_output, write_pair, overwrite)
+    return _save(out, cfg, data_cfg, dataset if store else None, decoder_output, variational, write_pair,
+                 overwrite)
 
 
 def import_onnx(encoder_path: str | Path, decoder_path: str | Path, data: str | DataConfig | Dataset,
@@ -118,7 +120,8 @@ def import_onnx(encoder_path: str | Path, decoder_path: str | Path, data: str | 
         shutil.copyfile(encoder_path, tmp / ENCODER_FILE)
         shutil.copyfile(decoder_path, tmp / DECODER_FILE)
 
-    return _save(out, cfg, data_cfg, dataset if store else None, decoder_output, write_pair, overwrite)
+    return _save(out, cfg, data_cfg, dataset if store else None, decoder_output, encoder.n_outputs == 2,
+                 write_pair, overwrite)
 
 
 def _takes(fn: OnnxFunction, data: Dataset) -> bool:

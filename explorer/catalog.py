@@ -37,17 +37,23 @@ class ModelEntry:
     display_data: str
     summary: str
     metrics: tuple[tuple[str, float], ...]
+    variational: bool
 
     @property
     def label(self) -> str:
         return f"{self.path.name} ({self.source})"
 
-    @property
-    def variational(self) -> bool:
-        from explorer.models import MODELS
 
-        spec = MODELS.get(self.model_name)
-        return bool(spec and spec.variational)
+
+def _is_variational(config: dict) -> bool:
+    """From the config alone: the family's, or what an imported ONNX folder recorded."""
+    from explorer.models import MODELS
+
+    spec = MODELS.get(config["model"].get("name", ""))
+    if spec is not None:
+        return spec.variational
+    onnx = config.get("onnx")
+    return bool(isinstance(onnx, dict) and onnx.get("variational") is True)
 
 
 def runs_dir() -> Path:
@@ -96,6 +102,7 @@ def list_models(runs: Path | None = None, pretrained: Path = PRETRAINED_DIR) -> 
                 display_data=config.get("display_data", data_name),
                 summary=config.get("summary", ""),
                 metrics=tuple(sorted((k, float(v)) for k, v in config.get("metrics", {}).items())),
+                variational=_is_variational(config),
             ))
     return entries
 

@@ -15,6 +15,7 @@ from app_support import no_errors, page
 from torch import nn
 
 import explorer
+from explorer.catalog import list_models
 from explorer.checkpoint import load_checkpoint
 from explorer.cli import main
 from explorer.config import DataConfig
@@ -98,6 +99,8 @@ def test_imported_model_gives_their_own_codes_and_reconstructions(their_files, i
         assert torch.allclose(model.encode(x), ae.enc(x), atol=1e-5)
         assert torch.allclose(model.decode(model.encode(x)), ae.dec(ae.enc(x)), atol=1e-5)
     assert model.latent_dim == 4 and not model.variational
+    entries = {e.path.name: e for e in list_models(runs=imported.parent, pretrained=imported / "none")}
+    assert not entries["their-ae"].variational
 
 
 def test_imported_model_works_in_every_command(imported, tmp_path):
@@ -152,6 +155,9 @@ def test_explorer_export_of_a_vae_keeps_its_posterior(tmp_path):
     with torch.no_grad():
         assert torch.allclose(mu, enc(x)[0], atol=1e-5) and torch.allclose(logvar, enc(x)[1], atol=1e-5)
     assert model.variational and set(model.loss(x)) == {"recon", "kl", "total"}
+    # The catalog tells a VAE from its config alone, as it does for our own families.
+    entries = {e.path.name: e for e in list_models(runs=tmp_path, pretrained=tmp_path / "none")}
+    assert entries["vae"].variational
     code, out_text, err = _run(["evaluate", str(out), "--json", "--nll-samples", "4"])
     assert code == 0, err
     assert np.isfinite(json.loads(out_text)["nll"])
