@@ -76,6 +76,11 @@ class StretchGrid:
     values: np.ndarray  # (ny, nx)
 
 
+def _cells(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The grid's cell centres, row by row (the order of ``StretchGrid.values.reshape(-1)``)."""
+    return np.stack(np.meshgrid(x, y), -1).reshape(-1, 2)
+
+
 def stretch_grid(model: Autoencoder, plane: Plane, points: np.ndarray, resolution: int = 60,
                  margin: float = 0.05) -> StretchGrid:
     """The stretch on a ``resolution`` x ``resolution`` grid over the map points' extent."""
@@ -83,8 +88,7 @@ def stretch_grid(model: Autoencoder, plane: Plane, points: np.ndarray, resolutio
     pad = (hi - lo) * margin
     x = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution, dtype=np.float32)
     y = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution, dtype=np.float32)
-    grid = np.stack(np.meshgrid(x, y), -1).reshape(-1, 2)
-    return StretchGrid(x, y, stretch(model, plane, grid).reshape(resolution, resolution))
+    return StretchGrid(x, y, stretch(model, plane, _cells(x, y)).reshape(resolution, resolution))
 
 
 @dataclass(frozen=True)
@@ -143,13 +147,13 @@ def plane_of(projector) -> Plane | None:
 def map_plane(codes: np.ndarray) -> tuple[Plane, np.ndarray]:
     """The plane a page's overview map shows, with the codes' coordinates on it: the latent
     plane for 2-D codes, else the PCA plane (off-plane directions held at their mean)."""
-    if codes.shape[1] == 2:
-        return Plane.latent(), codes.astype(np.float32)
-    from explorer.projection import PCAProjector
+    from explorer.projection import PCAProjector, RawProjector
 
-    pca = PCAProjector(2)
-    points = pca.fit_transform(codes)
-    return Plane(pca.mean_.astype(np.float32), pca.components_.astype(np.float32)), points
+    projector = RawProjector(2) if codes.shape[1] == 2 else PCAProjector(2)
+    points = projector.fit_transform(codes)
+    plane = plane_of(projector)
+    assert plane is not None  # raw and PCA maps are planes
+    return plane, points.astype(np.float32)
 
 
 def stretch_by_coverage(grid: StretchGrid, points: np.ndarray) -> dict[str, float]:
@@ -157,8 +161,7 @@ def stretch_by_coverage(grid: StretchGrid, points: np.ndarray) -> dict[str, floa
     data is) against the farther half (the empty space around and between the clusters)."""
     from scipy.spatial import cKDTree
 
-    cells = np.stack(np.meshgrid(grid.x, grid.y), -1).reshape(-1, 2)
-    distance = cKDTree(points).query(cells)[0]
+    distance = cKDTree(points).query(_cells(grid.x, grid.y))[0]
     near = distance <= np.median(distance)
     values = grid.values.reshape(-1)
     return {"stretch_near_codes": float(np.median(values[near])),
