@@ -369,6 +369,58 @@ def wait_for_map(page, timeout_ms: float = 90_000) -> None:
     )
 
 
+# Counts the messages the page receives from the server (and when the last one came), from
+# before the page's own scripts run. Every script run, a fragment's included, sends some,
+# while the script-state attribute can miss a fast fragment run (React batches the two
+# changes into one render).
+JS_COUNT_MESSAGES = """
+(() => {
+  const Native = window.WebSocket;
+  window.__leMessages = 0;
+  window.__leLastMessage = 0;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', () => {
+        window.__leMessages += 1;
+        window.__leLastMessage = performance.now();
+      });
+    }
+  };
+})();
+"""
+
+
+def count_messages(context) -> None:
+    """Count server messages in every page of a browser ``context`` (see ``answered``)."""
+    context.add_init_script(JS_COUNT_MESSAGES)
+
+
+def answered(page, action, what: str, start_ms: float = 15_000, quiet_ms: float = 500,
+             timeout_ms: float = 60_000) -> None:
+    """Do ``action()``, wait for the server's answer to it, then until the server has been
+    quiet for ``quiet_ms`` and the script is idle.
+
+    A fixed pause is not enough on a loaded machine: a run that starts late can replace the
+    chart under the next click, which then never counts. Raises naming ``what`` when the
+    server sends nothing within ``start_ms``."""
+    before = page.evaluate("() => window.__leMessages")
+    if before is None:
+        raise RuntimeError("server messages are not counted in this page: call count_messages(context)")
+    action()
+    try:
+        page.wait_for_function(f"() => window.__leMessages > {before}", timeout=start_ms)
+    except Exception as exc:
+        raise AssertionError(f"the server did not answer {what} within {start_ms / 1000:.0f} s") from exc
+    page.wait_for_function(
+        f"() => performance.now() - window.__leLastMessage > {quiet_ms}"
+        " && document.querySelector('[data-testid=\"stApp\"]')"
+        ".getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=timeout_ms,
+        polling=100,
+    )
+
+
 def wait_until_idle(page, timeout_ms: float = 60_000, settle_ms: int = 300) -> None:
     """Wait ``settle_ms`` for a rerun to start, then until Streamlit's script is not running
     (``stApp``'s ``data-test-script-state``)."""

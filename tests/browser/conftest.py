@@ -60,6 +60,7 @@ def page(browser):
     between tests. Uncaught page errors are collected on ``page.errors``."""
     context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(60_000)
+    bs.count_messages(context)
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))

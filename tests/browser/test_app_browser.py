@@ -38,7 +38,7 @@ def test_map_opens(page, app_url, screenshot_dir):
 def test_click_on_a_point_inspects_it(page, app_url, screenshot_dir):
     open_map(page, app_url)
     point = bs.isolated_points(page, 1)[0]
-    bs.click_at(page, point)
+    bs.answered(page, lambda: bs.click_at(page, point), f"the click on item #{point['index']}")
     inspect = bs.tab_panel(page, "Inspect")
     images = inspect.locator(IMAGE)
     expect(images).to_have_count(2, timeout=30_000)  # the item and its reconstruction
@@ -60,8 +60,7 @@ def type_endpoints(page, app_url) -> tuple[dict, dict]:
     for name, point in (("A", a), ("B", b)):
         box = page.get_by_label(f"endpoint {name} (index)")
         box.fill(str(point["index"]))
-        box.press("Enter")
-        bs.wait_until_idle(page)
+        bs.answered(page, lambda: box.press("Enter"), f"typing endpoint {name}")  # noqa: B023
     return a, b
 
 
@@ -107,13 +106,12 @@ def click_endpoints(page, app_url) -> list[int]:
     inspect = bs.tab_panel(page, "Inspect")
     chosen = []
     for label in ("sets endpoint A", "sets endpoint B"):
-        inspect.get_by_text(label, exact=True).click()
-        bs.wait_until_idle(page)
+        choice = inspect.get_by_text(label, exact=True)
+        bs.answered(page, choice.click, f"choosing {label!r}")
         # Read positions afresh: the previous rerun may have moved the axes.
         point = next(p for p in bs.isolated_points(page, 3) if p["index"] not in chosen)
         chosen.append(point["index"])
-        bs.click_at(page, point)
-        bs.wait_until_idle(page, settle_ms=1000)
+        bs.answered(page, lambda: bs.click_at(page, point), f"the click on item #{point['index']}")  # noqa: B023
     return chosen
 
 
@@ -141,7 +139,7 @@ def test_click_on_empty_space_decodes_there(page, app_url, screenshot_dir):
     assert spot["gap"] > 25, (
         f"no empty space on the map: the emptiest spot is {spot['gap']:.0f} px from a point"
     )
-    bs.click_at(page, spot)
+    bs.answered(page, lambda: bs.click_at(page, spot), "the click on empty space")
     inspect = bs.tab_panel(page, "Inspect")
     expect(inspect).to_contain_text("decoded at", timeout=30_000)
     expect(inspect).to_contain_text("Trust:")
