@@ -12,9 +12,10 @@ from explorer import latent, plots, render, sphere
 from explorer.catalog import ModelEntry
 from explorer.checkpoint import Checkpoint
 from explorer.config import ProjectionConfig
+from explorer.live_map import trust_level
 from explorer.models.rbm import RBM
 from explorer.projection import Projection
-from explorer.ui import resources
+from explorer.ui import live_decode, resources
 from explorer.ui.map_events import map_events
 from explorer.ui.model_picker import open_model
 from explorer.ui.widgets import (
@@ -158,6 +159,7 @@ def explore_page() -> None:
     with left:
         map_panel(ctx, overlays)
     with right:
+        live_panel(ctx)
         # A shared link with endpoints opens on the decoded path it is about.
         linked_path = "a" in st.query_params and "b" in st.query_params
         inspect, interp, prior, sliders, grid = st.tabs(
@@ -174,6 +176,26 @@ def explore_page() -> None:
             sliders_panel(ctx)
         with grid:
             grid_panel(ctx)
+
+
+def live_panel(ctx: Context) -> None:
+    """The decode under the pointer, computed in the page; or one line saying why this model
+    or map decodes on the server only (a click still decodes there)."""
+    path, mtime = str(ctx.entry.path), resources.stamp(ctx.entry.path)
+    program = resources.page_program(path, mtime)
+    reason = program if isinstance(program, str) else None
+    if reason is None and ctx.data.kind != "image":
+        reason = f"Decoding under the pointer draws images; {ctx.data.name} items are {ctx.data.kind}."
+    page_map = None if reason else resources.page_map(path, mtime, ctx.entry.display_data, ctx.proj.config)
+    if isinstance(page_map, str):
+        reason = page_map
+    if reason is not None:
+        st.caption(f":material/info: {reason} Click the map to decode a spot.")
+        return
+    program_id = f"{path}@{mtime}"
+    live_decode.send_program(program_id, program)
+    live_decode.live_view(program_id, f"{program_id}|{ctx.entry.display_data}|{ctx.proj.config!r}",
+                          page_map, target="map", item_px=max(ctx.data.item_shape[-2:]))
 
 
 def restore_picks(n: int) -> None:
@@ -452,10 +474,8 @@ def decode_here(ctx: Context, point: np.ndarray) -> None:
     trust = resources.trust_index(str(ctx.entry.path), resources.stamp(ctx.entry.path),
                                   ctx.entry.display_data, proj.config).query(point[None])
     distance, inside = float(trust.distance[0]), bool(trust.inside_hull[0])
-    level = "good" if inside and distance < 2 else ("doubtful" if inside or distance < 4 else "poor")
     off_sphere = proj.config.method == "hammer" and not bool(sphere.on_hammer_map(point[None])[0])
-    if off_sphere:
-        level = "poor"
+    level = trust_level(distance, inside, off_sphere)
     show_items(ctx.data, image.numpy(), [f"decoded at ({point[0]:.2f}, {point[1]:.2f})"], key="probe_item")
     color = {"good": "green", "doubtful": "orange", "poor": "red"}[level]
     st.markdown(
