@@ -155,11 +155,12 @@ def explore_page() -> None:
     )
     st.caption(caption + (f" · {view.note}" if view.note else ""))
     overlays = overlay_controls(ctx)
+    live = live_decode.live_source(entry, view.data, proj.config)
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        map_panel(ctx, overlays)
+        map_panel(ctx, overlays, probe_label=isinstance(live, str))
     with right:
-        live_panel(ctx)
+        live_decode.live_panel(live, target="map", item_px=max(view.data.item_shape[-2:]))
         # A shared link with endpoints opens on the decoded path it is about.
         linked_path = "a" in st.query_params and "b" in st.query_params
         inspect, interp, prior, sliders, grid = st.tabs(
@@ -176,26 +177,6 @@ def explore_page() -> None:
             sliders_panel(ctx)
         with grid:
             grid_panel(ctx)
-
-
-def live_panel(ctx: Context) -> None:
-    """The decode under the pointer, computed in the page; or one line saying why this model
-    or map decodes on the server only (a click still decodes there)."""
-    path, mtime = str(ctx.entry.path), resources.stamp(ctx.entry.path)
-    program = resources.page_program(path, mtime)
-    reason = program if isinstance(program, str) else None
-    if reason is None and ctx.data.kind != "image":
-        reason = f"Decoding under the pointer draws images; {ctx.data.name} items are {ctx.data.kind}."
-    page_map = None if reason else resources.page_map(path, mtime, ctx.entry.display_data, ctx.proj.config)
-    if isinstance(page_map, str):
-        reason = page_map
-    if reason is not None:
-        st.caption(f":material/info: {reason} Click the map to decode a spot.")
-        return
-    program_id = f"{path}@{mtime}"
-    live_decode.send_program(program_id, program)
-    live_decode.live_view(program_id, f"{program_id}|{ctx.entry.display_data}|{ctx.proj.config!r}",
-                          page_map, target="map", item_px=max(ctx.data.item_shape[-2:]))
 
 
 def restore_picks(n: int) -> None:
@@ -291,7 +272,7 @@ def prior_codes(ctx: Context, o: Overlays) -> torch.Tensor:
     return latent.prior_samples(ctx.model, o.n_prior, o.temperature, o.prior_seed)
 
 
-def map_panel(ctx: Context, o: Overlays) -> None:
+def map_panel(ctx: Context, o: Overlays, probe_label: bool = True) -> None:
     # Consume the click before drawing: the figure shows the pick (ring, path), and a changed
     # figure is a new chart to Streamlit, whose selection would otherwise be lost.
     handle_selection(st.session_state.get("map"))
@@ -325,7 +306,7 @@ def map_panel(ctx: Context, o: Overlays) -> None:
         fig = plots.add_outline(fig, sphere.hammer_outline(), name="edge of the sphere")
     if emb.shape[1] == 2:
         lo, hi = probe_extent(emb)
-        fig = plots.add_probe_grid(fig, (lo[0], hi[0]), (lo[1], hi[1]), steps=60)
+        fig = plots.add_probe_grid(fig, (lo[0], hi[0]), (lo[1], hi[1]), steps=60, label=probe_label)
     a, b = st.session_state.get("a"), st.session_state.get("b")
     if a is not None and b is not None:
         path = latent.interpolate(

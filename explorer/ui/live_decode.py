@@ -11,7 +11,14 @@ trust, and per-frame time stamps) for the browser tests and ``bench/live_decode.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
+
+from explorer.catalog import ModelEntry
+from explorer.config import ProjectionConfig
+from explorer.data import Dataset
+from explorer.ui import resources
 
 SCALE = 4  # 28 px MNIST digits drawn at 112 px
 
@@ -39,25 +46,34 @@ _JS = r"""
 const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer;
 
 function compileProgram(p) {
-  const layers = p.layers.map((l) => l.kind === "dense"
-    ? { kind: "dense", nIn: l.n_in, nOut: l.n_out, w: new Float32Array(bytes(l.weight)),
-        b: new Float32Array(bytes(l.bias)), out: new Float32Array(l.n_out) }
-    : { kind: l.kind, slope: l.slope });
+  const layers = p.layers.map((l) => {
+    if (l.kind !== "dense") return { kind: l.kind, slope: l.slope };
+    // Stored transposed (in, out): each input's weights are contiguous, so the zeros a ReLU
+    // leaves (about half its outputs) skip a whole row.
+    const w = new Float32Array(bytes(l.weight)), wt = new Float32Array(w.length);
+    for (let o = 0; o < l.n_out; o++) {
+      for (let i = 0; i < l.n_in; i++) wt[i * l.n_out + o] = w[o * l.n_in + i];
+    }
+    return { kind: "dense", nIn: l.n_in, nOut: l.n_out, wt, b: new Float32Array(bytes(l.bias)),
+             acc: new Float64Array(l.n_out), out: new Float32Array(l.n_out) };
+  });
   return { latentDim: p.latent_dim, shape: p.output_shape, layers };
 }
 
-// explorer.live.run_program, in float32 buffers (each sum runs in double, then rounds).
+// explorer.live.run_program: sums in double, each layer's output rounded to float32.
 function decode(prog, z) {
   let h = Float32Array.from(z);
   for (const l of prog.layers) {
     if (l.kind === "dense") {
-      const { nIn, nOut, w, b, out } = l;
-      for (let o = 0; o < nOut; o++) {
-        let s = b[o];
-        const row = o * nIn;
-        for (let i = 0; i < nIn; i++) s += w[row + i] * h[i];
-        out[o] = s;
+      const { nIn, nOut, wt, b, acc, out } = l;
+      for (let o = 0; o < nOut; o++) acc[o] = b[o];
+      for (let i = 0; i < nIn; i++) {
+        const v = h[i];
+        if (v === 0) continue;
+        const row = i * nOut;
+        for (let o = 0; o < nOut; o++) acc[o] += v * wt[row + o];
       }
+      out.set(acc);
       h = out;
     } else if (l.kind === "relu") {
       for (let i = 0; i < h.length; i++) if (h[i] < 0) h[i] = 0;
@@ -250,14 +266,42 @@ export default function (component) {
 _component = st.components.v2.component("latent_live_decode", html=_HTML, css=_CSS, js=_JS)
 
 
-def send_program(program_id: str, program: dict[str, object]) -> None:
-    """The decoder's weights to the page, under an id that changes only with the model."""
-    _component(data={"role": "program", "id": program_id, "program": program}, key="live_program")
+@dataclass(frozen=True, eq=False)
+class LiveSource:
+    """What the page needs to decode under the pointer; the ids change only with the model
+    (``program``) or the map (``map``), so the page decodes base64 once per payload."""
+
+    program_id: str
+    program: dict[str, object]
+    map_id: str
+    map: dict[str, object]
 
 
-def live_view(program_id: str, map_id: str, map_payload: dict[str, object], target: str,
-              item_px: int) -> None:
-    """The live decode canvas, fed by pointer moves over the chart mounted with ``key=target``."""
-    _component(data={"role": "view", "program_id": program_id, "map_id": map_id, "map": map_payload,
-                     "target": target, "scale": max(1, round(SCALE * 28 / max(item_px, 1)))},
+def live_source(entry: ModelEntry, data: Dataset, cfg: ProjectionConfig) -> LiveSource | str:
+    """The live decode's payloads for this model and map, or one line saying why the page
+    cannot decode them (then a click decodes on the server, as always)."""
+    path, mtime = str(entry.path), resources.stamp(entry.path)
+    program = resources.page_program(path, mtime)
+    if isinstance(program, str):
+        return program
+    if data.kind != "image":
+        return f"Decoding under the pointer draws images; {data.name} items are {data.kind}."
+    page_map = resources.page_map(path, mtime, entry.display_data, cfg)
+    if isinstance(page_map, str):
+        return page_map
+    program_id = f"{path}@{mtime}"
+    return LiveSource(program_id, program, f"{program_id}|{entry.display_data}|{cfg!r}", page_map)
+
+
+def live_panel(source: LiveSource | str, target: str, item_px: int) -> None:
+    """The live decode beside the chart mounted with ``key=target``, or the reason it is off."""
+    if isinstance(source, str):
+        st.caption(f":material/info: {source} Click the map to decode a spot.")
+        return
+    # Weights first: the view finds them by id when the pointer first moves.
+    _component(data={"role": "program", "id": source.program_id, "program": source.program},
+               key="live_program")
+    _component(data={"role": "view", "program_id": source.program_id, "map_id": source.map_id,
+                     "map": source.map, "target": target,
+                     "scale": max(1, round(SCALE * 28 / max(item_px, 1)))},
                key="live_view")
