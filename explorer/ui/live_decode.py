@@ -20,11 +20,9 @@ from explorer.config import ProjectionConfig
 from explorer.data import Dataset
 from explorer.ui import resources
 
-SCALE = 4  # 28 px MNIST digits drawn at 112 px
-
 _HTML = """
 <div class="le-live">
-  <canvas class="le-live-canvas"></canvas>
+  <canvas class="le-live-canvas" width="0" height="0"></canvas>
   <div class="le-live-text">
     <div class="le-live-title">Live decode</div>
     <div class="le-live-cap">Move the pointer over the map.</div>
@@ -35,7 +33,8 @@ _HTML = """
 
 _CSS = """
 .le-live { display: flex; gap: 12px; align-items: center; font: 14px sans-serif; }
-.le-live-canvas { image-rendering: pixelated; border: 1px solid #ccc; border-radius: 4px;
+.le-live-text { flex: 1; }
+.le-live-canvas { flex: none; image-rendering: pixelated; border: 1px solid #ccc; border-radius: 4px;
   background: #000; }
 .le-live-title { font-weight: 600; margin-bottom: 4px; }
 .le-live-cap, .le-live-trust { color: #555; }
@@ -186,6 +185,82 @@ function draw(canvas, prog, x) {
   ctx.putImageData(img, 0, 0);
 }
 
+// lerp / slerp of explorer.latent for one t.
+function pathPoint(z0, z1, t, path) {
+  const d = z0.length, out = new Float32Array(d);
+  const norm = (z) => Math.sqrt(z.reduce((a, v) => a + v * v, 0));
+  const n0 = norm(z0), n1 = norm(z1);
+  let omega = 0;
+  if (path === "spherical" && n0 >= 1e-8 && n1 >= 1e-8) {
+    let cos = 0;
+    for (let j = 0; j < d; j++) cos += (z0[j] / n0) * (z1[j] / n1);
+    omega = Math.acos(Math.min(1, Math.max(-1, cos)));
+  }
+  if (omega < 1e-4 || Math.PI - omega < 1e-4) {
+    for (let j = 0; j < d; j++) out[j] = (1 - t) * z0[j] + t * z1[j];
+    return out;
+  }
+  const s = Math.sin(omega), norm_t = (1 - t) * n0 + t * n1;
+  for (let j = 0; j < d; j++) {
+    out[j] = ((Math.sin((1 - t) * omega) * z0[j] / n0 + Math.sin(t * omega) * z1[j] / n1) / s) * norm_t;
+  }
+  return out;
+}
+
+// A panel's sliders, decoded in the page while they move: Streamlit sends a slider's value
+// when the drag ends; until then only the slider's own input moves, and the panel's image
+// (the one captioned data.caption) shows the page's decode of the code those values give.
+function follow(L, f, parentElement) {
+  parentElement.querySelector(".le-live").style.display = "none";
+  L.follows = L.follows || [];
+  const canvas = document.createElement("canvas");
+  let root = null, raf = 0;
+  // Streamlit's (react-aria) slider keeps a visually hidden range input in step with the thumb.
+  const slider = (label) => root.querySelector(`input[type="range"][aria-label="${label}"]`);
+  const update = () => {
+    raf = 0;
+    const prog = L.programs[f.program_id];
+    if (!prog || !root) return;
+    const values = f.labels.map((label) => {
+      const s = slider(label);
+      return s && Number(s.value);
+    });
+    if (values.some((v) => v === null || !Number.isFinite(v))) return;
+    const r = f.recipe;
+    const z = r.kind === "path" ? pathPoint(r.za, r.zb, values[0], r.path)
+      : Float32Array.from(r.base, (v, j) => (j < values.length ? values[j] : v));
+    const out = decode(prog, z);
+    const img = [...root.querySelectorAll('[data-testid="stImage"]')].find((el) => {
+      const cap = el.querySelector('[data-testid="stImageCaption"]');
+      return cap && cap.innerText.trim().startsWith(f.caption);
+    });
+    const target = img && img.querySelector("img");
+    if (!target) return;
+    draw(canvas, prog, out);
+    const big = document.createElement("canvas");  // the server's nearest-neighbour zoom
+    big.width = canvas.width * f.scale; big.height = canvas.height * f.scale;
+    const pen = big.getContext("2d");
+    pen.imageSmoothingEnabled = false;
+    pen.drawImage(canvas, 0, 0, big.width, big.height);
+    target.src = big.toDataURL();
+    L.follows.push({ values, drawn: performance.now() });
+    if (L.follows.length > MAX_FRAMES) L.follows.splice(0, L.follows.length - MAX_FRAMES);
+  };
+  const observer = new MutationObserver(() => { if (!raf) raf = requestAnimationFrame(update); });
+  const attach = () => {
+    const now = document.querySelector(`.st-key-${f.container}`);
+    if (now && now !== root) {
+      observer.disconnect();
+      root = now;
+      observer.observe(root, { subtree: true, attributes: true,
+                               attributeFilter: ["value", "aria-valuetext"] });
+    }
+  };
+  const timer = setInterval(attach, 500);
+  attach();
+  return () => { clearInterval(timer); observer.disconnect(); if (raf) cancelAnimationFrame(raf); };
+}
+
 const COLORS = { good: "#2e7d32", doubtful: "#ef6c00", poor: "#c62828" };
 const MAX_FRAMES = 2000;
 const MAX_PROGRAMS = 4;
@@ -202,12 +277,20 @@ export default function (component) {
     }
     return;
   }
+  if (data.role === "follow") return follow(L, data, parentElement);
   if (!L.maps[data.map_id]) L.maps = { [data.map_id]: compileMap(data.map) };  // keep one
   const view = { programId: data.program_id, map: L.maps[data.map_id], scale: data.scale,
                  canvas: parentElement.querySelector(".le-live-canvas"),
                  cap: parentElement.querySelector(".le-live-cap"),
                  trustBox: parentElement.querySelector(".le-live-trust") };
   L.view = view;
+  const [hgt, wid] = data.shape.slice(-2);  // the canvas at its final size before any move
+  if (view.canvas.width !== wid || view.canvas.height !== hgt) {
+    view.canvas.width = wid;
+    view.canvas.height = hgt;
+  }
+  view.canvas.style.width = view.canvas.width * view.scale + "px";
+  view.canvas.style.height = view.canvas.height * view.scale + "px";
   L.ready = () => !!(L.view && L.programs[L.view.programId]);
   L.decode = (z) => Array.from(decode(L.programs[L.view.programId], z));
   L.inverse = (x, y) => Array.from(inverse(L.view.map, x, y));
@@ -293,7 +376,7 @@ def live_source(entry: ModelEntry, data: Dataset, cfg: ProjectionConfig) -> Live
     return LiveSource(program_id, program, f"{program_id}|{entry.display_data}|{cfg!r}", page_map)
 
 
-def live_panel(source: LiveSource | str, target: str, item_px: int) -> None:
+def live_panel(source: LiveSource | str, target: str, scale: int) -> None:
     """The live decode beside the chart mounted with ``key=target``, or the reason it is off."""
     if isinstance(source, str):
         st.caption(f":material/info: {source} Click the map to decode a spot.")
@@ -302,6 +385,17 @@ def live_panel(source: LiveSource | str, target: str, item_px: int) -> None:
     _component(data={"role": "program", "id": source.program_id, "program": source.program},
                key="live_program")
     _component(data={"role": "view", "program_id": source.program_id, "map_id": source.map_id,
-                     "map": source.map, "target": target,
-                     "scale": max(1, round(SCALE * 28 / max(item_px, 1)))},
+                     "map": source.map, "target": target, "scale": scale,
+                     "shape": source.program["output_shape"]},
                key="live_view")
+
+
+def follow_sliders(source: LiveSource, container: str, labels: list[str], recipe: dict[str, object],
+                   caption: str, scale: int) -> None:
+    """Decode in the page while the sliders labelled ``labels`` inside ``st.container(key=
+    container)`` are dragged, into that container's image captioned ``caption...``; the
+    server still decodes the value a drag ends on. ``recipe``: ``{"kind": "path", "za",
+    "zb", "path"}`` (one slider, t) or ``{"kind": "dims", "base"}`` (slider d sets z[d])."""
+    _component(data={"role": "follow", "program_id": source.program_id, "container": container,
+                     "labels": labels, "recipe": recipe, "caption": caption, "scale": scale},
+               key=f"live_follow_{container}")
