@@ -4,12 +4,16 @@ without one message to the server, and models that cannot run in the page say wh
 
 from __future__ import annotations
 
+import base64
+import io
 import random
 from pathlib import Path
+from urllib.parse import urljoin
 
 import browser_support as bs
 import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from explorer.checkpoint import load_checkpoint
@@ -26,6 +30,7 @@ SHIPPED_MLP = {
     "mnist-deep-ae-30d": {}, "mnist-denoising-ae": {}, "mnist-sparse-ae": {},
     "mnist-svae-3d": {"method": "hammer"},
 }
+IMAGE = '[data-testid="stImage"]'
 READY = "() => window.__leLive && window.__leLive.ready && window.__leLive.ready()"
 # The compiled map data the page runs, as plain arrays.
 JS_MAP = """() => { const m = window.__leLive.view.map;
@@ -131,3 +136,45 @@ def test_a_conv_decoder_says_why_it_decodes_on_the_server(page, app_url):
     bs.wait_until_idle(page)
     expect(page.get_by_text("does not run in the page")).to_be_visible()
     assert page.locator(".st-key-live_view").count() == 0
+
+
+def image_pixels(page, src: str) -> np.ndarray:
+    """Grey levels (0-255) of an image the page shows: a data URL or a served media file."""
+    if src.startswith("data:"):
+        raw = base64.b64decode(src.split(",", 1)[1])
+    else:
+        raw = page.request.get(urljoin(page.url, src)).body()
+    return np.asarray(Image.open(io.BytesIO(raw)).convert("L"), dtype=np.float32)
+
+
+def test_dragging_t_decodes_in_the_page_and_the_server_hears_the_end(page, app_url):
+    sent: list[object] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
+    open_live(page, app_url, "digits-vae-2d", a=0, b=1, t=0.2)
+    page.get_by_role("tab", name="Interpolate").click()
+    panel = bs.tab_panel(page, "Interpolate")
+    expect(panel.locator(IMAGE).filter(has_text="t = 0.20")).to_have_count(1, timeout=30_000)
+    server_before = page.evaluate(bs.JS_IMAGE_SRC, "t = ")
+    thumb = panel.locator('input[type="range"][aria-label="t"]').locator("xpath=../..").bounding_box()
+    x, y = thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2
+    page.wait_for_timeout(500)
+    before = len(sent)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for k in range(12):
+        page.mouse.move(x + 10 * (k + 1), y)
+        page.wait_for_timeout(50)
+    during = len(sent) - before
+    drawn = page.evaluate("() => window.__leLive.follows.slice(-1)[0]")
+    page_src = page.evaluate(bs.JS_IMAGE_SRC, "t = ")
+    page.mouse.up()
+    assert during == 0, f"{during} messages went to the server while t was dragged"
+    assert page_src.startswith("data:") and page_src != server_before
+    t = drawn["values"][0]
+    frame = panel.locator(IMAGE).filter(has_text=f"t = {t:.2f}")
+    expect(frame).to_have_count(1, timeout=30_000)  # the server decoded where the drag ended
+    assert f"t={t:g}" in page.url
+    server_src = page.evaluate(bs.JS_IMAGE_SRC, "t = ")
+    gap = np.abs(image_pixels(page, server_src) - image_pixels(page, page_src))
+    assert gap.mean() < 2.0, f"the page's frame differs from the server's by {gap.mean():.1f} grey levels"
+    assert not page.errors, page.errors
