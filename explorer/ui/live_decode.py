@@ -5,7 +5,8 @@ animation frame, with no message to the server (a Streamlit round trip alone is 
 It is mounted twice: once with the decoder program (``explorer.live``, megabytes of
 weights, sent once per model: an unchanged element is only a hash to Streamlit on later
 reruns) and once with the map's inverse and trust data (``explorer.live_map``) next to the
-canvas it draws on. The page's maths mirrors ``explorer.live.run_program`` and
+canvas it draws on; ``follow_sliders`` mounts it beside a panel's sliders, whose image then
+follows a drag in the page. The page's maths mirrors ``explorer.live.run_program`` and
 ``explorer.projection`` step by step; ``window.__leLive`` exposes it (decode, inverse,
 trust, and per-frame time stamps) for the browser tests and ``bench/live_decode.py``."""
 
