@@ -222,7 +222,8 @@ def latent_scatter(
 
 
 def add_probe_grid(
-    fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float], steps: int = 60
+    fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float], steps: int = 60,
+    label: bool = True,
 ) -> go.Figure:
     """Add an invisible, clickable ``steps`` x ``steps`` grid named ``"probe"`` to a 2-D map.
 
@@ -230,7 +231,9 @@ def add_probe_grid(
     by reading the nearest probe point. Plotly finds hover and click targets from the data
     coordinates, not from drawn pixels, so opacity 0 keeps them clickable. ``customdata``
     is ``-1 - k`` for grid point ``k`` (all negative, all distinct); a real point near the
-    cursor still wins because hovering picks the closest point of any trace.
+    cursor still wins because hovering picks the closest point of any trace. ``label=False``
+    draws no hover label (the page shows the decode under the pointer itself) but keeps the
+    hover and click events.
     """
     if steps < 2:
         raise ValueError(f"the probe grid needs at least 2 steps per axis, got {steps}")
@@ -245,8 +248,8 @@ def add_probe_grid(
             selected={"marker": {"opacity": 0.0}},
             unselected={"marker": {"opacity": 0.0}},
             customdata=-1 - np.arange(steps * steps),
-            hovertemplate="decode here (%{x:.3g}, %{y:.3g})<extra></extra>",
-            hoverlabel={"bgcolor": "white"},
+            **({"hovertemplate": "decode here (%{x:.3g}, %{y:.3g})<extra></extra>",
+                "hoverlabel": {"bgcolor": "white"}} if label else {"hoverinfo": "none"}),
             showlegend=False,
         )
     )

@@ -12,15 +12,17 @@ from explorer import latent, plots, render, sphere
 from explorer.catalog import ModelEntry
 from explorer.checkpoint import Checkpoint
 from explorer.config import ProjectionConfig
+from explorer.live_map import trust_level
 from explorer.models.rbm import RBM
 from explorer.projection import Projection
-from explorer.ui import resources
+from explorer.ui import live_decode, resources
 from explorer.ui.map_events import map_events
 from explorer.ui.model_picker import open_model
 from explorer.ui.widgets import (
     guarded,
     point_index,
     query_value,
+    scale_for,
     selected_points,
     share_state,
     show_items,
@@ -43,6 +45,7 @@ class Context:
     ckpt: Checkpoint
     view: resources.View
     proj: Projection
+    live: live_decode.LiveSource | str  # what decodes in the page, or why nothing does
 
     @property
     def model(self):
@@ -136,7 +139,7 @@ def explore_page() -> None:
     entry, mtime, ckpt, view = opened.entry, opened.mtime, opened.ckpt, opened.view
     cfg = projection_controls(ckpt.config.latent_dim, ckpt.config.posterior == "vmf")
     proj = compute_projection(entry, mtime, cfg)
-    ctx = Context(entry, ckpt, view, proj)
+    ctx = Context(entry, ckpt, view, proj, live_decode.live_source(entry, view.data, proj.config))
     restore_picks(len(view.z))
     restore_probe(proj.embedding)
     share_state(
@@ -156,8 +159,9 @@ def explore_page() -> None:
     overlays = overlay_controls(ctx)
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        map_panel(ctx, overlays)
+        map_panel(ctx, overlays, probe_label=isinstance(ctx.live, str))
     with right:
+        live_decode.live_panel(ctx.live, target="map", scale=scale_for(view.data))
         # A shared link with endpoints opens on the decoded path it is about.
         linked_path = "a" in st.query_params and "b" in st.query_params
         inspect, interp, prior, sliders, grid = st.tabs(
@@ -269,7 +273,7 @@ def prior_codes(ctx: Context, o: Overlays) -> torch.Tensor:
     return latent.prior_samples(ctx.model, o.n_prior, o.temperature, o.prior_seed)
 
 
-def map_panel(ctx: Context, o: Overlays) -> None:
+def map_panel(ctx: Context, o: Overlays, probe_label: bool = True) -> None:
     # Consume the click before drawing: the figure shows the pick (ring, path), and a changed
     # figure is a new chart to Streamlit, whose selection would otherwise be lost.
     handle_selection(st.session_state.get("map"))
@@ -303,7 +307,7 @@ def map_panel(ctx: Context, o: Overlays) -> None:
         fig = plots.add_outline(fig, sphere.hammer_outline(), name="edge of the sphere")
     if emb.shape[1] == 2:
         lo, hi = probe_extent(emb)
-        fig = plots.add_probe_grid(fig, (lo[0], hi[0]), (lo[1], hi[1]), steps=60)
+        fig = plots.add_probe_grid(fig, (lo[0], hi[0]), (lo[1], hi[1]), steps=60, label=probe_label)
     a, b = st.session_state.get("a"), st.session_state.get("b")
     if a is not None and b is not None:
         path = latent.interpolate(
@@ -452,10 +456,8 @@ def decode_here(ctx: Context, point: np.ndarray) -> None:
     trust = resources.trust_index(str(ctx.entry.path), resources.stamp(ctx.entry.path),
                                   ctx.entry.display_data, proj.config).query(point[None])
     distance, inside = float(trust.distance[0]), bool(trust.inside_hull[0])
-    level = "good" if inside and distance < 2 else ("doubtful" if inside or distance < 4 else "poor")
     off_sphere = proj.config.method == "hammer" and not bool(sphere.on_hammer_map(point[None])[0])
-    if off_sphere:
-        level = "poor"
+    level = trust_level(distance, inside, off_sphere)
     show_items(ctx.data, image.numpy(), [f"decoded at ({point[0]:.2f}, {point[1]:.2f})"], key="probe_item")
     color = {"good": "green", "doubtful": "orange", "poor": "red"}[level]
     st.markdown(
@@ -529,16 +531,22 @@ def path_gif(ctx: Context, a: int, b: int, method: str) -> bytes:
 @st.fragment
 def path_frames(ctx: Context, a: int, b: int, method: str) -> None:
     z0, z1 = torch.from_numpy(ctx.view.z[a]), torch.from_numpy(ctx.view.z[b])
-    t = st.slider("t", 0.0, 1.0, round(query_value("t", float, 0.5, lo=0.0, hi=1.0), 2), step=0.01,
-                  key="t")
-    step = latent.lerp if method == "linear" else latent.slerp
-    frame = latent.decode(ctx.model, step(z0, z1, torch.tensor([t])))
-    show_items(
-        ctx.data,
-        np.concatenate([ctx.view.x[a : a + 1].numpy(), frame.numpy(), ctx.view.x[b : b + 1].numpy()]),
-        [f"A {ctx.label(a)}", f"t = {t:.2f}", f"B {ctx.label(b)}"],
-        key="interp_items",
-    )
+    with st.container(key="interp_live"):
+        t = st.slider("t", 0.0, 1.0, round(query_value("t", float, 0.5, lo=0.0, hi=1.0), 2), step=0.01,
+                      key="t")
+        step = latent.lerp if method == "linear" else latent.slerp
+        frame = latent.decode(ctx.model, step(z0, z1, torch.tensor([t])))
+        show_items(
+            ctx.data,
+            np.concatenate([ctx.view.x[a : a + 1].numpy(), frame.numpy(), ctx.view.x[b : b + 1].numpy()]),
+            [f"A {ctx.label(a)}", f"t = {t:.2f}", f"B {ctx.label(b)}"],
+            key="interp_items",
+        )
+        if not isinstance(ctx.live, str):  # the frame follows a drag of t in the page
+            live_decode.follow_sliders(ctx.live, "interp_live", ["t"],
+                                       {"kind": "path", "za": ctx.view.z[a].tolist(),
+                                        "zb": ctx.view.z[b].tolist(), "path": method},
+                                       caption="t = ", scale=scale_for(ctx.data))
     frames = latent.decode(ctx.model, latent.interpolate(z0, z1, 10, method)).numpy()
     png = show_strip(ctx.data, frames, "10 frames from A to B", key="interp_strip")
     share_state(t=t)
@@ -594,25 +602,30 @@ def sliders_panel(ctx: Context) -> None:
     if shared is not None and len(shared) == k:  # a shared link's slider positions
         start[:k] = np.clip(shared, -spread[:k], spread[:k])
     code = base.copy()
-    cols = st.columns(2)
-    for d in range(k):
-        with cols[d % 2]:
-            code[d] = st.slider(
-                f"z{d + 1}",
-                float(-spread[d]),
-                float(spread[d]),
-                float(start[d]),
-                key=f"z{d}_{item}",
-                format="%.2f",
-            )
+    with st.container(key="dims_live"):
+        cols = st.columns(2)
+        for d in range(k):
+            with cols[d % 2]:
+                code[d] = st.slider(
+                    f"z{d + 1}",
+                    float(-spread[d]),
+                    float(spread[d]),
+                    float(start[d]),
+                    key=f"z{d}_{item}",
+                    format="%.2f",
+                )
+        show_items(
+            ctx.data,
+            latent.decode(ctx.model, torch.from_numpy(code[None])).numpy(),
+            ["decoded"],
+            key="slider_item",
+        )
+        if not isinstance(ctx.live, str):  # the image follows a drag of any z slider in the page
+            live_decode.follow_sliders(ctx.live, "dims_live", [f"z{d + 1}" for d in range(k)],
+                                       {"kind": "dims", "base": base.tolist()}, caption="decoded",
+                                       scale=scale_for(ctx.data))
     moved = not np.allclose(code[:k], base[:k])
     share_state(z=",".join(f"{v:.3f}" for v in code[:k]) if moved else None)
-    show_items(
-        ctx.data,
-        latent.decode(ctx.model, torch.from_numpy(code[None])).numpy(),
-        ["decoded"],
-        key="slider_item",
-    )
     dim = st.selectbox(
         "traverse dimension",
         list(range(ctx.model.latent_dim)),

@@ -22,6 +22,8 @@ from explorer.config import DataConfig, ProjectionConfig
 from explorer.data import Dataset, load_dataset
 from explorer.errors import DataError, DataNotFoundError
 from explorer.latent import encode_all
+from explorer.live import decoder_program
+from explorer.live_map import map_inverse
 from explorer.metrics import reconstruction_sse
 from explorer.projection import (
     KnnProjector,
@@ -211,6 +213,21 @@ def trust_index(path: str, mtime: float, display_name: str, cfg: ProjectionConfi
     """Built once per map: a triangulation of thousands of points is not free."""
     proj = projection(path, mtime, display_name, cfg)
     return TrustIndex(proj.embedding)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def page_program(path: str, mtime: float) -> dict[str, object] | str:
+    """The decoder as the page runs it (``DecoderProgram.to_page``), or why it cannot."""
+    program = decoder_program(model(path, mtime).model)
+    return program if isinstance(program, str) else program.to_page()
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def page_map(path: str, mtime: float, display_name: str, cfg: ProjectionConfig) -> dict[str, object] | str:
+    """The map's inverse and trust data as the page runs them (``live_map.map_inverse``)."""
+    proj = projection(path, mtime, display_name, cfg)
+    return map_inverse(click_inverse(path, mtime, display_name, cfg), proj.embedding,
+                       view(path, mtime, display_name).z, trust_index(path, mtime, display_name, cfg))
 
 
 def projection(path: str, mtime: float, display_name: str, cfg: ProjectionConfig,
