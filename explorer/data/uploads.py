@@ -100,11 +100,16 @@ def _too_big(what: str, n: int) -> DataError:
 
 
 def load_upload_path(cfg: DataConfig) -> Dataset:
-    """Read the file at ``cfg.path`` (the CLI's ``--data FILE``): a regular file within the
-    size limit, checked by ``os.stat`` before it is opened."""
+    """Read the file at ``cfg.path`` (the CLI's ``--data FILE``)."""
     if not cfg.path:
         raise DataError("An upload needs a file: pass its path (--data FILE).")
     path = Path(cfg.path).expanduser()
+    return load_upload_bytes(read_bounded(path), path.name, cfg)
+
+
+def read_bounded(path: Path) -> bytes:
+    """The bytes of a regular file within the size limit, checked by ``os.stat`` before it
+    is opened."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -127,7 +132,9 @@ def load_upload_path(cfg: DataConfig) -> Dataset:
             data = handle.read(limit + 1)  # the file may have grown since stat
     except OSError as exc:
         raise DataError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    return load_upload_bytes(data, path.name, cfg)
+    if len(data) > limit:
+        raise _too_big(f"{path} holds", len(data))
+    return data
 
 
 def load_upload_bytes(data: bytes, filename: str, cfg: DataConfig) -> Dataset:
@@ -144,12 +151,12 @@ def load_upload_bytes(data: bytes, filename: str, cfg: DataConfig) -> Dataset:
     if len(data) > max_data_bytes():
         raise _too_big(f"{filename} holds", len(data))
     if suffix == ".npz":
-        x, y, kind = _read_npz(data, filename)
+        x, y, kind = read_npz(data, filename)
         return from_arrays(name, x, y, cfg, kind)
     if suffix == ".npy":
         return from_arrays(name, _read_npy(data, filename), None, cfg)
     if suffix == ".csv":
-        x, y, feature_names = _read_csv(data, filename, cfg.label_column)
+        x, y, feature_names = read_csv(data, filename, cfg.label_column)
         return from_arrays(name, x, y, cfg, feature_names=feature_names)
     if suffix == ".zip":
         x, y = _read_image_zip(data, filename, cfg)
@@ -373,7 +380,7 @@ def _read_npy(data: bytes, filename: str) -> np.ndarray:
         raise _corrupt(filename, exc, "np.save(path, x)") from None
 
 
-def _read_npz(data: bytes, filename: str) -> tuple[np.ndarray, np.ndarray | None, str | None]:
+def read_npz(data: bytes, filename: str) -> tuple[np.ndarray, np.ndarray | None, str | None]:
     """``x`` (or the only array), optional labels ``y`` and an optional string ``kind``."""
     # np.load opens the zip itself; this only applies the size limits first.
     how = "np.savez(path, x=..., y=...)"
@@ -446,7 +453,7 @@ def _corrupt(filename: str, exc: Exception, how: str) -> DataError:
 # --- CSV ------------------------------------------------------------------------------------
 
 
-def _read_csv(
+def read_csv(
     data: bytes, filename: str, label_column: str | None
 ) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...]]:
     """Numeric features, raw label values (or None) and the feature column names."""
