@@ -207,6 +207,17 @@ def build_parser() -> argparse.ArgumentParser:
     samplers.add_argument("--n", type=_positive_int, default=2000, help="samples per sampler")
     samplers.add_argument("--seed", type=int, default=0)
 
+    interpolate = command("interpolate", "interpolation lab: linear, spherical and data-following paths "
+                          "(shortest path on a k-nearest-neighbour graph of the test codes) between two test "
+                          "items, with each step's prior log-density, distance to the nearest code and "
+                          "decoder change")
+    interpolate.add_argument("checkpoint")
+    interpolate.add_argument("--a", type=_whole, required=True, metavar="I", help="the first test item")
+    interpolate.add_argument("--b", type=_whole, required=True, metavar="J", help="the last test item")
+    interpolate.add_argument("--steps", type=_whole, default=16, help="points on each path (2 to 512)")
+    interpolate.add_argument("--k", type=_positive_int, default=10, help="neighbours per code in the graph")
+    _data_source(interpolate)
+
     denoise = command("denoise", "denoising: PSNR of the noisy input, the autoencoder's reconstruction "
                       "and the best-tuned median and Gaussian filters (scipy.ndimage)")
     denoise.add_argument("checkpoint")
@@ -742,6 +753,29 @@ def cmd_samplers(args: argparse.Namespace) -> dict[str, Any] | str:
                        "features, lower is better)"])
 
 
+def cmd_interpolate(args: argparse.Namespace) -> dict[str, Any] | str:
+    from explorer.interpolation import CodeGraph, check_pair, check_steps, path_profiles
+    from explorer.latent import encode_all
+
+    ckpt, data = _load(args)
+    check_steps(args.steps)
+    check_pair(len(data.x_test), args.a, args.b)  # before encoding a whole split
+    graph = CodeGraph(encode_all(ckpt.model, data.x_test).numpy(), args.k)
+    profiles = path_profiles(ckpt.model, graph, args.a, args.b, args.steps)
+    out = {"checkpoint": args.checkpoint, "data": data.name, "a": args.a, "b": args.b,
+           "steps": args.steps, "k": graph.k,
+           "paths": {kind: {"summary": p.summary(), **p.series()} for kind, p in profiles.items()}}
+    if args.json:
+        return out
+    measures = list(out["paths"]["linear"]["summary"])
+    lines = [f"{'':<22}" + "".join(f"{kind:>12}" for kind in profiles)]
+    lines += [f"{m:<22}" + "".join(f"{out['paths'][kind]['summary'][m]:>12.4g}" for kind in profiles)
+              for m in measures]
+    return "\n".join([*lines, "(log prior: log N(z; 0, I) in nats; nearest code: distance to the nearest "
+                       "test code; decoder change: pixel L2 between consecutive decodes; jump: largest / "
+                       "mean change, 1 is even)"])
+
+
 def cmd_denoise(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.denoise import denoise
 
@@ -916,6 +950,7 @@ COMMANDS = {
     "regularity": cmd_regularity,
     "samplers": cmd_samplers,
     "stretch": cmd_stretch,
+    "interpolate": cmd_interpolate,
     "denoise": cmd_denoise,
     "arithmetic": cmd_arithmetic,
     "anomaly": cmd_anomaly,
