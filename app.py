@@ -12,6 +12,7 @@ from explorer.ui.compare import compare_page
 from explorer.ui.denoise_page import denoise_page
 from explorer.ui.explore import explore_page
 from explorer.ui.finetune_page import finetune_page
+from explorer.ui.interpolation_page import interpolation_page
 from explorer.ui.neighbours_page import neighbours_page
 from explorer.ui.train_page import train_page
 
@@ -37,6 +38,8 @@ st.navigation(
         "Latent space": [
             st.Page(explore_page, title="Explore", icon=":material/scatter_plot:", default=True),
             st.Page(compare_page, title="AE vs VAE", icon=":material/compare:", url_path="compare"),
+            st.Page(interpolation_page, title="Interpolation lab", icon=":material/timeline:",
+                    url_path="interpolation"),
             st.Page(train_page, title="Train", icon=":material/model_training:", url_path="train"),
         ],
         "What it is for": [

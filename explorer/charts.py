@@ -117,17 +117,26 @@ def grouped_bars(values: Mapping[str, Mapping[str, float]], title: str = "") -> 
     return fig
 
 
-def step_profiles(steps: Mapping[str, np.ndarray], title: str = "") -> go.Figure:
-    """Change between consecutive decoded frames along a path, one line per model: a flat line
-    is a smooth path, a spike a jump from one kind of item to another."""
+def along_path(values: Mapping[str, np.ndarray], y_title: str, title: str = "", first_step: int = 0,
+               colors: Mapping[str, str] | None = None, from_zero: bool = False) -> go.Figure:
+    """One line per named series of a measure taken step by step along a path (x counts steps
+    from ``first_step``), e.g. one per model or one per kind of path."""
     fig = go.Figure()
-    for name, values in steps.items():
-        fig.add_trace(go.Scatter(x=np.arange(1, len(values) + 1), y=values, mode="lines+markers", name=name))
+    for name, series in values.items():
+        fig.add_trace(go.Scatter(x=np.arange(first_step, first_step + len(series)), y=series,
+                                 mode="lines+markers", name=name,
+                                 line={"color": (colors or {}).get(name)}))
     fig.update_xaxes(title_text="step along the path")
-    fig.update_yaxes(title_text="change between frames (L2)", rangemode="tozero")
+    fig.update_yaxes(title_text=y_title, rangemode="tozero" if from_zero else "normal")
     fig.update_layout(title={"text": title}, height=360, hovermode="x unified",
                       legend={"orientation": "h", "y": -0.2}, **_LAYOUT)
     return fig
+
+
+def step_profiles(steps: Mapping[str, np.ndarray], title: str = "") -> go.Figure:
+    """Change between consecutive decoded frames along a path, one line per model: a flat line
+    is a smooth path, a spike a jump from one kind of item to another."""
+    return along_path(steps, "change between frames (L2)", title, first_step=1, from_zero=True)
 
 
 def kl_per_dimension(kl: Mapping[str, np.ndarray]) -> go.Figure:
