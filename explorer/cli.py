@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "not exist yet, be empty, or hold a checkpoint and --overwrite be given")
     train.add_argument("--overwrite", action="store_true", help="replace the checkpoint at --out")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--timeline", action="store_true",
+                       help="record the codes of 500 fixed test items after every epoch (timeline.npz "
+                            "in the checkpoint), to replay the map as it forms")
 
     evaluate = command("evaluate", "report test-split metrics of a checkpoint")
     evaluate.add_argument("checkpoint")
@@ -390,6 +393,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.device import resolve_device
     from explorer.metrics import evaluate
     from explorer.models import build_model, model_config, model_spec
+    from explorer.timeline import TimelineRecorder
     from explorer.train import fit
 
     # Everything that can be checked without the data fails before the (possibly slow) load.
@@ -420,23 +424,28 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     out = check_save_target(args.out or f"runs/{args.model}-{data.name}-{args.latent_dim}d-{stamp}",
                             args.overwrite)
     progress = _Progress(train_cfg.epochs, quiet=args.quiet)
+    recorder = TimelineRecorder(model, data, seed=train_cfg.seed) if args.timeline else None
     diverged: TrainingDivergedError | None = None
     try:
-        history = fit(model, data, train_cfg, on_step=progress.step)
+        history = fit(model, data, train_cfg, on_step=progress.step,
+                      on_epoch=None if recorder is None else recorder.record)
     except TrainingDivergedError as exc:
         diverged, history = exc, exc.history
     finally:
         progress.close()
     metrics = evaluate(model, data)
     # An upload may not exist elsewhere, or another file may take its name: keep its data.
+    timeline = None if recorder is None else recorder.finish()
     save_checkpoint(out, model, data_cfg, train_cfg, metrics, history, overwrite=args.overwrite,
-                    dataset=data if data_cfg.name == "upload" else None)
+                    dataset=data if data_cfg.name == "upload" else None, timeline=timeline)
     if diverged is not None:
         raise TrainingDivergedError(f"{diverged} The last good weights were saved to {out}.")
     return {"checkpoint": str(out), "epochs_run": history.epochs_run,
             "seconds": round(history.seconds, 2),
             "seconds_per_epoch": round(history.seconds / max(history.epochs_run, 1), 3),
-            "stop_reason": history.stop_reason, **metrics}
+            "stop_reason": history.stop_reason, **metrics,
+            **({} if timeline is None else {"timeline_frames": timeline.n_frames,
+                                            "timeline_items": len(timeline.items)})}
 
 
 class _Progress:
