@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -132,3 +133,21 @@ def test_a_long_timeline_opens_from_its_files_in_under_two_seconds(tmp_path):
     assert len(fig.frames) == 101 and len(fig.layout.sliders[0].steps) == 101
     assert fig.frames[5].layout.title.text.startswith("epoch 5 · training loss")
     assert seconds < 2.0, seconds
+
+
+def test_the_zoo_builder_records_a_timeline_when_the_recipe_asks(digits, capsys, monkeypatch):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "build_pretrained.py"
+    spec = importlib.util.spec_from_file_location("build_pretrained", script)
+    build = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "build_pretrained", build)  # dataclasses look their module up
+    spec.loader.exec_module(build)
+    assert {r.name for r in build.RECIPES if r.timeline} == {"mnist-ae-2d", "mnist-vae-2d"}
+    recipe = build.Recipe("tiny", model_config("ae", digits.item_shape, 2, hidden=(16,)),
+                          TrainConfig(epochs=2, batch_size=64), "tiny", data="digits", timeline=True)
+    model, history, timeline = build.train(recipe, digits)
+    assert timeline.epochs.tolist() == [0, 1, 2] and history.epochs_run == 2
+    assert build.train(dataclasses.replace(recipe, timeline=False), digits)[2] is None
