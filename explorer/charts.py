@@ -190,19 +190,23 @@ def timeline_map(frames: np.ndarray, epochs: Sequence[int], labels: np.ndarray |
                             for f in range(len(frames))])
     lo, hi = frames.reshape(-1, 2).min(axis=0), frames.reshape(-1, 2).max(axis=0)
     pad = 0.05 * np.maximum(hi - lo, 1e-6)
-    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
+    # redraw: each frame's title (its epoch and loss) is layout, which plotly.js only draws on a
+    # redraw; 500 SVG points redraw in milliseconds.
+    still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
     fig.update_layout(
         title={"text": title(start)}, height=560, **_LAYOUT,
         xaxis={"range": [lo[0] - pad[0], hi[0] + pad[0]], "title": {"text": f"{axis_name} 1"}},
         yaxis={"range": [lo[1] - pad[1], hi[1] + pad[1]], "title": {"text": f"{axis_name} 2"}},
-        legend={"orientation": "h", "y": -0.32},
-        sliders=[{"active": start, "currentvalue": {"prefix": "epoch "}, "pad": {"t": 40},
+        legend={"orientation": "h", "y": -0.36},
+        # Plotly's own animation layout: Play and Pause left of the slider, both under the axes.
+        sliders=[{"active": start, "currentvalue": {"prefix": "epoch "}, "x": 0.14, "len": 0.86, "y": 0,
+                  "yanchor": "top", "pad": {"t": 50, "b": 10},
                   "steps": [{"label": str(epochs[f]), "method": "animate", "args": [[str(f)], still]}
                             for f in range(len(frames))]}],
-        updatemenus=[{"type": "buttons", "direction": "left", "x": 0, "y": -0.12, "xanchor": "right",
-                      "showactive": False, "buttons": [
+        updatemenus=[{"type": "buttons", "direction": "left", "x": 0.12, "xanchor": "right", "y": 0,
+                      "yanchor": "top", "pad": {"t": 80, "r": 10}, "showactive": False, "buttons": [
                           {"label": "▶ Play", "method": "animate",
-                           "args": [None, {**still, "frame": {"duration": 250, "redraw": False},
+                           "args": [None, {**still, "frame": {"duration": 250, "redraw": True},
                                            "fromcurrent": False,
                                            "transition": {"duration": 150}}]},
                           {"label": "❚❚", "method": "animate", "args": [[None], still]}]}],
