@@ -12,7 +12,9 @@ from explorer.ui.compare import compare_page
 from explorer.ui.denoise_page import denoise_page
 from explorer.ui.explore import explore_page
 from explorer.ui.finetune_page import finetune_page
+from explorer.ui.interpolation_page import interpolation_page
 from explorer.ui.neighbours_page import neighbours_page
+from explorer.ui.timeline_page import timeline_page
 from explorer.ui.train_page import train_page
 
 configure_numba_cache(user_cache() / "numba")  # before anything imports umap
@@ -37,7 +39,11 @@ st.navigation(
         "Latent space": [
             st.Page(explore_page, title="Explore", icon=":material/scatter_plot:", default=True),
             st.Page(compare_page, title="AE vs VAE", icon=":material/compare:", url_path="compare"),
+            st.Page(interpolation_page, title="Interpolation lab", icon=":material/timeline:",
+                    url_path="interpolation"),
             st.Page(train_page, title="Train", icon=":material/model_training:", url_path="train"),
+            st.Page(timeline_page, title="Timeline", icon=":material/slow_motion_video:",
+                    url_path="timeline"),
         ],
         "What it is for": [
             st.Page(anomaly_page, title="Anomalies", icon=":material/report:", url_path="anomalies"),

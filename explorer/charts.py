@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer.plots import TEST_COLOR, TRAIN_COLOR
+from explorer.plots import TEST_COLOR, TRAIN_COLOR, class_color
 
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 10, "r": 10, "b": 10, "t": 40}}
 
@@ -117,17 +117,26 @@ def grouped_bars(values: Mapping[str, Mapping[str, float]], title: str = "") -> 
     return fig
 
 
-def step_profiles(steps: Mapping[str, np.ndarray], title: str = "") -> go.Figure:
-    """Change between consecutive decoded frames along a path, one line per model: a flat line
-    is a smooth path, a spike a jump from one kind of item to another."""
+def along_path(values: Mapping[str, np.ndarray], y_title: str, title: str = "", first_step: int = 0,
+               colors: Mapping[str, str] | None = None, from_zero: bool = False) -> go.Figure:
+    """One line per named series of a measure taken step by step along a path (x counts steps
+    from ``first_step``), e.g. one per model or one per kind of path."""
     fig = go.Figure()
-    for name, values in steps.items():
-        fig.add_trace(go.Scatter(x=np.arange(1, len(values) + 1), y=values, mode="lines+markers", name=name))
+    for name, series in values.items():
+        fig.add_trace(go.Scatter(x=np.arange(first_step, first_step + len(series)), y=series,
+                                 mode="lines+markers", name=name,
+                                 line={"color": (colors or {}).get(name)}))
     fig.update_xaxes(title_text="step along the path")
-    fig.update_yaxes(title_text="change between frames (L2)", rangemode="tozero")
+    fig.update_yaxes(title_text=y_title, rangemode="tozero" if from_zero else "normal")
     fig.update_layout(title={"text": title}, height=360, hovermode="x unified",
                       legend={"orientation": "h", "y": -0.2}, **_LAYOUT)
     return fig
+
+
+def step_profiles(steps: Mapping[str, np.ndarray], title: str = "") -> go.Figure:
+    """Change between consecutive decoded frames along a path, one line per model: a flat line
+    is a smooth path, a spike a jump from one kind of item to another."""
+    return along_path(steps, "change between frames (L2)", title, first_step=1, from_zero=True)
 
 
 def kl_per_dimension(kl: Mapping[str, np.ndarray]) -> go.Figure:
@@ -142,3 +151,68 @@ def kl_per_dimension(kl: Mapping[str, np.ndarray]) -> go.Figure:
     fig.update_layout(barmode="group", title={"text": "what each dimension carries"}, height=340,
                       legend={"orientation": "h", "y": -0.25}, **_LAYOUT)
     return fig
+
+
+def timeline_map(frames: np.ndarray, epochs: Sequence[int], labels: np.ndarray | None = None,
+                 class_names: Sequence[str] | None = None, axis_name: str = "raw", start: int = -1,
+                 titles: Sequence[str] | None = None) -> go.Figure:
+    """The map of the same items after each epoch, ``frames`` (epochs, items, 2) in one
+    coordinate system, as Plotly frames under an epoch slider with Play: scrubbing runs in
+    the browser, so it is instant. Axes are fixed over all frames, so motion is real motion.
+    Opens on frame ``start`` (the last by default)."""
+    frames = np.asarray(frames, dtype=np.float32)
+    start = start % len(frames)
+    # One trace of all items coloured per point, so a frame is one trace (building a trace per
+    # class per frame took a second for 100 epochs); the legend is one empty trace per class.
+    if labels is None:
+        colors: str | list[str] = TEST_COLOR
+        legend: list[go.Scatter] = []
+    else:
+        # As the latent map counts classes, so a class has the same colour on both.
+        n_classes = max(len(class_names or ()), int(labels.max()) + 1)
+        colors = [class_color(int(c), n_classes) for c in labels]
+        legend = [go.Scatter(x=[None], y=[None], mode="markers", name=_class_name(int(c), class_names),
+                             marker={"size": 8, "color": class_color(int(c), n_classes)})
+                  for c in np.unique(labels)]
+    hover = None if labels is None else [_class_name(int(c), class_names) for c in labels]
+
+    def title(f: int) -> str:
+        return titles[f] if titles else f"epoch {epochs[f]}"
+
+    items = go.Scatter(x=frames[start, :, 0], y=frames[start, :, 1], mode="markers", showlegend=False,
+                       marker={"size": 5, "opacity": 0.8, "color": colors}, text=hover,
+                       hovertemplate="%{text}<extra></extra>" if hover else None)
+    # A frame carries only the new positions: plotly.js merges them into trace 0, which keeps
+    # its colours and hover texts (validating 500 colours per frame was most of the time).
+    fig = go.Figure(data=[items, *legend],
+                    frames=[go.Frame(data=[go.Scatter(x=frames[f, :, 0], y=frames[f, :, 1])], traces=[0],
+                                     name=str(f), layout={"title": {"text": title(f)}})
+                            for f in range(len(frames))])
+    lo, hi = frames.reshape(-1, 2).min(axis=0), frames.reshape(-1, 2).max(axis=0)
+    pad = 0.05 * np.maximum(hi - lo, 1e-6)
+    # redraw: each frame's title (its epoch and loss) is layout, which plotly.js only draws on a
+    # redraw; 500 SVG points redraw in milliseconds.
+    still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
+    fig.update_layout(
+        title={"text": title(start)}, height=560, **_LAYOUT,
+        xaxis={"range": [lo[0] - pad[0], hi[0] + pad[0]], "title": {"text": f"{axis_name} 1"}},
+        yaxis={"range": [lo[1] - pad[1], hi[1] + pad[1]], "title": {"text": f"{axis_name} 2"}},
+        legend={"orientation": "h", "y": -0.36},
+        # Plotly's own animation layout: Play and Pause left of the slider, both under the axes.
+        sliders=[{"active": start, "currentvalue": {"prefix": "epoch "}, "x": 0.14, "len": 0.86, "y": 0,
+                  "yanchor": "top", "pad": {"t": 50, "b": 10},
+                  "steps": [{"label": str(epochs[f]), "method": "animate", "args": [[str(f)], still]}
+                            for f in range(len(frames))]}],
+        updatemenus=[{"type": "buttons", "direction": "left", "x": 0.12, "xanchor": "right", "y": 0,
+                      "yanchor": "top", "pad": {"t": 80, "r": 10}, "showactive": False, "buttons": [
+                          {"label": "▶ Play", "method": "animate",
+                           "args": [None, {**still, "frame": {"duration": 250, "redraw": True},
+                                           "fromcurrent": False,
+                                           "transition": {"duration": 150}}]},
+                          {"label": "❚❚", "method": "animate", "args": [[None], still]}]}],
+    )
+    return fig
+
+
+def _class_name(label: int, class_names: Sequence[str] | None) -> str:
+    return class_names[label] if class_names and label < len(class_names) else str(label)

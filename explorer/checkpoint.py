@@ -36,6 +36,7 @@ from explorer.errors import CheckpointError, CheckpointExistsError, ExplorerErro
 from explorer.models import Autoencoder, build_model
 from explorer.models.onnx_model import DECODER_FILE, ENCODER_FILE, load_onnx_model
 from explorer.paths import check_folder_takes_files
+from explorer.timeline import TIMELINE_FILE, Timeline, write_timeline
 from explorer.train import History
 
 FORMAT_VERSION = 1
@@ -74,13 +75,14 @@ def library_versions() -> dict[str, str]:
 def save_checkpoint(folder: str | Path, model: Autoencoder, data: DataConfig, train: TrainConfig,
                     metrics: dict[str, float] | None = None, history: History | None = None,
                     extra: dict[str, Any] | None = None, *, overwrite: bool = False,
-                    dataset: Dataset | None = None) -> Path:
+                    dataset: Dataset | None = None, timeline: Timeline | None = None) -> Path:
     """Write a checkpoint folder and swap it into place atomically.
 
     ``folder`` must not exist, be an empty folder, or hold one of our checkpoints (replaced
     only with ``overwrite``); anything else is refused before a byte is written, so a user's
     own files are never touched. ``dataset``, for data that may not exist elsewhere later (an
-    upload), is stored in the folder so the model evaluates anywhere.
+    upload), is stored in the folder so the model evaluates anywhere; ``timeline`` (the codes
+    of a test subset after each epoch) goes beside the weights as ``timeline.npz``.
     """
     config = {
         "format_version": FORMAT_VERSION,
@@ -96,6 +98,8 @@ def save_checkpoint(folder: str | Path, model: Autoencoder, data: DataConfig, tr
     def write_weights(tmp: Path) -> None:
         state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS_FILE))
+        if timeline is not None:
+            write_timeline(tmp / TIMELINE_FILE, timeline)
 
     return save_folder(folder, config, write_weights, overwrite=overwrite, dataset=dataset)
 
@@ -128,7 +132,7 @@ def save_folder(folder: str | Path, config: dict[str, Any], write_model: Callabl
 # Everything a checkpoint folder may hold: the files saves write and the app's precomputed
 # codes, maps and model card. A folder holding anything else is the user's, never ours to replace.
 CHECKPOINT_ENTRIES = frozenset({CONFIG_FILE, WEIGHTS_FILE, DATA_FILE, ENCODER_FILE, DECODER_FILE,
-                                "display.npz", "codes.npz", "projections", "README.md"})
+                                TIMELINE_FILE, "display.npz", "codes.npz", "projections", "README.md"})
 # Sibling folders ``.<name>.partial-<pid>-<random>`` hold a save in progress, or after the swap
 # the checkpoint it replaced; a kill can leave one behind, which the next save or load removes.
 _PARTIAL = ".partial-"

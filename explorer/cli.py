@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "not exist yet, be empty, or hold a checkpoint and --overwrite be given")
     train.add_argument("--overwrite", action="store_true", help="replace the checkpoint at --out")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--timeline", action="store_true",
+                       help="record the codes of 500 fixed test items after every epoch (timeline.npz "
+                            "in the checkpoint), to replay the map as it forms")
 
     evaluate = command("evaluate", "report test-split metrics of a checkpoint")
     evaluate.add_argument("checkpoint")
@@ -206,6 +209,17 @@ def build_parser() -> argparse.ArgumentParser:
     _data_source(samplers)
     samplers.add_argument("--n", type=_positive_int, default=2000, help="samples per sampler")
     samplers.add_argument("--seed", type=int, default=0)
+
+    interpolate = command("interpolate", "interpolation lab: linear, spherical and data-following paths "
+                          "(shortest path on a k-nearest-neighbour graph of the test codes) between two test "
+                          "items, with each step's prior log-density, distance to the nearest code and "
+                          "decoder change")
+    interpolate.add_argument("checkpoint")
+    interpolate.add_argument("--a", type=_whole, required=True, metavar="I", help="the first test item")
+    interpolate.add_argument("--b", type=_whole, required=True, metavar="J", help="the last test item")
+    interpolate.add_argument("--steps", type=_whole, default=16, help="points on each path (2 to 512)")
+    interpolate.add_argument("--k", type=_positive_int, default=10, help="neighbours per code in the graph")
+    _data_source(interpolate)
 
     denoise = command("denoise", "denoising: PSNR of the noisy input, the autoencoder's reconstruction "
                       "and the best-tuned median and Gaussian filters (scipy.ndimage)")
@@ -379,6 +393,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.device import resolve_device
     from explorer.metrics import evaluate
     from explorer.models import build_model, model_config, model_spec
+    from explorer.timeline import TimelineRecorder
     from explorer.train import fit
 
     # Everything that can be checked without the data fails before the (possibly slow) load.
@@ -409,23 +424,28 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     out = check_save_target(args.out or f"runs/{args.model}-{data.name}-{args.latent_dim}d-{stamp}",
                             args.overwrite)
     progress = _Progress(train_cfg.epochs, quiet=args.quiet)
+    recorder = TimelineRecorder(model, data, seed=train_cfg.seed) if args.timeline else None
     diverged: TrainingDivergedError | None = None
     try:
-        history = fit(model, data, train_cfg, on_step=progress.step)
+        history = fit(model, data, train_cfg, on_step=progress.step,
+                      on_epoch=None if recorder is None else recorder.record)
     except TrainingDivergedError as exc:
         diverged, history = exc, exc.history
     finally:
         progress.close()
     metrics = evaluate(model, data)
     # An upload may not exist elsewhere, or another file may take its name: keep its data.
+    timeline = None if recorder is None else recorder.finish()
     save_checkpoint(out, model, data_cfg, train_cfg, metrics, history, overwrite=args.overwrite,
-                    dataset=data if data_cfg.name == "upload" else None)
+                    dataset=data if data_cfg.name == "upload" else None, timeline=timeline)
     if diverged is not None:
         raise TrainingDivergedError(f"{diverged} The last good weights were saved to {out}.")
     return {"checkpoint": str(out), "epochs_run": history.epochs_run,
             "seconds": round(history.seconds, 2),
             "seconds_per_epoch": round(history.seconds / max(history.epochs_run, 1), 3),
-            "stop_reason": history.stop_reason, **metrics}
+            "stop_reason": history.stop_reason, **metrics,
+            **({} if timeline is None else {"timeline_frames": timeline.n_frames,
+                                            "timeline_items": len(timeline.items)})}
 
 
 class _Progress:
@@ -742,6 +762,29 @@ def cmd_samplers(args: argparse.Namespace) -> dict[str, Any] | str:
                        "features, lower is better)"])
 
 
+def cmd_interpolate(args: argparse.Namespace) -> dict[str, Any] | str:
+    from explorer.interpolation import CodeGraph, check_pair, check_steps, path_profiles
+    from explorer.latent import encode_all
+
+    ckpt, data = _load(args)
+    check_steps(args.steps)
+    check_pair(len(data.x_test), args.a, args.b)  # before encoding a whole split
+    graph = CodeGraph(encode_all(ckpt.model, data.x_test).numpy(), args.k)
+    profiles = path_profiles(ckpt.model, graph, args.a, args.b, args.steps)
+    out = {"checkpoint": args.checkpoint, "data": data.name, "a": args.a, "b": args.b,
+           "steps": args.steps, "k": graph.k,
+           "paths": {kind: {"summary": p.summary(), **p.series()} for kind, p in profiles.items()}}
+    if args.json:
+        return out
+    measures = list(out["paths"]["linear"]["summary"])
+    lines = [f"{'':<22}" + "".join(f"{kind:>12}" for kind in profiles)]
+    lines += [f"{m:<22}" + "".join(f"{out['paths'][kind]['summary'][m]:>12.4g}" for kind in profiles)
+              for m in measures]
+    return "\n".join([*lines, "(log prior: log N(z; 0, I) in nats; nearest code: distance to the nearest "
+                       "test code; decoder change: pixel L2 between consecutive decodes; jump: largest / "
+                       "mean change, 1 is even)"])
+
+
 def cmd_denoise(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.denoise import denoise
 
@@ -916,6 +959,7 @@ COMMANDS = {
     "regularity": cmd_regularity,
     "samplers": cmd_samplers,
     "stretch": cmd_stretch,
+    "interpolate": cmd_interpolate,
     "denoise": cmd_denoise,
     "arithmetic": cmd_arithmetic,
     "anomaly": cmd_anomaly,

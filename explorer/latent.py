@@ -34,6 +34,13 @@ def decode(model: Autoencoder, z: torch.Tensor) -> torch.Tensor:
     return model.decode(torch.as_tensor(z, dtype=torch.float32).to(model.device)).cpu()
 
 
+def frame_steps(frames: torch.Tensor) -> torch.Tensor:
+    """L2 distance between consecutive decoded frames of a path (one fewer than frames): how
+    much the decoded item changes per step."""
+    flat = frames.flatten(1)
+    return (flat[1:] - flat[:-1]).norm(dim=1)
+
+
 def lerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """Points ``(1 - t) z0 + t z1`` for each t, shape ``(len(t), d)``."""
     t = torch.as_tensor(t, dtype=z0.dtype).reshape(-1, 1)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.latent import decode, interpolate, natural_path
+from explorer.latent import decode, frame_steps, interpolate, natural_path
 from explorer.models import Autoencoder
 
 Rows = list[tuple[str, float, str]]  # (measure, value, how to read it), as ``as_rows`` gives
@@ -130,8 +130,7 @@ def aggregate_posterior(mu: np.ndarray, logvar: np.ndarray | None) -> tuple[floa
 def path_steps(model: Autoencoder, z0: np.ndarray, z1: np.ndarray, steps: int = 16) -> np.ndarray:
     """Distances between consecutive decoded frames along the path from ``z0`` to ``z1``."""
     path = interpolate(torch.from_numpy(z0), torch.from_numpy(z1), steps, natural_path(model))
-    frames = decode(model, path).flatten(1)
-    return (frames[1:] - frames[:-1]).norm(dim=1).numpy()
+    return frame_steps(decode(model, path)).numpy()
 
 
 def random_pairs(n_items: int, n_pairs: int, seed: int) -> np.ndarray:

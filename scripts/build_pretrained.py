@@ -28,6 +28,7 @@ from explorer.data import load_dataset  # noqa: E402
 from explorer.data.sample import PRETRAINED_DIR, write_mnist_sample  # noqa: E402
 from explorer.metrics import evaluate  # noqa: E402
 from explorer.models import MODELS, Autoencoder, build_model  # noqa: E402
+from explorer.timeline import Timeline, TimelineRecorder, read_timeline  # noqa: E402
 from explorer.train import History, fit  # noqa: E402
 
 
@@ -38,6 +39,9 @@ class Recipe:
     train: TrainConfig
     summary: str
     data: str = "mnist"  # "mnist" (shown through the shipped sample) or a built-in source
+    # Record the training timeline (500 test codes per epoch, ~4 KB an epoch for a 2-D code)
+    # for the Timeline page.
+    timeline: bool = False
 
 
 DATA_LINES = {
@@ -53,10 +57,10 @@ PROJECTIONS = [ProjectionConfig(method=m) for m in ("pca", "umap", "tsne")]
 RECIPES = [
     Recipe("mnist-ae-2d", ModelConfig("ae", MNIST_SHAPE, 2, hidden=(512, 256)),
            TrainConfig(epochs=30, batch_size=128, lr=1e-3),
-           "Plain MLP autoencoder with a 2-D code: compare its map with the VAE's."),
+           "Plain MLP autoencoder with a 2-D code: compare its map with the VAE's.", timeline=True),
     Recipe("mnist-vae-2d", ModelConfig("vae", MNIST_SHAPE, 2, hidden=(512, 256)),
            TrainConfig(epochs=30, batch_size=128, lr=1e-3),
-           "MLP VAE with a 2-D code: the regular latent space of the lecture demo."),
+           "MLP VAE with a 2-D code: the regular latent space of the lecture demo.", timeline=True),
     Recipe("mnist-ae-20d", ModelConfig("ae", MNIST_SHAPE, 20, hidden=(400,)),
            TrainConfig(epochs=20, batch_size=128, lr=1e-3),
            "Plain MLP autoencoder 784-400-20."),
@@ -124,10 +128,10 @@ def model_card(recipe: Recipe, metrics: dict, seconds: float, epochs: int, devic
     )
 
 
-def adopt(recipe: Recipe, folder: Path) -> tuple[Autoencoder, History, str]:
-    """The model, history and training device of a checkpoint trained by ``recipe`` elsewhere
-    (on any device); refuses one trained with another model, training config or data, so
-    the model card stays true."""
+def adopt(recipe: Recipe, folder: Path) -> tuple[Autoencoder, History, str, Timeline | None]:
+    """The model, history, training device and timeline of a checkpoint trained by ``recipe``
+    elsewhere (on any device); refuses one trained with another model, training config or
+    data, so the model card stays true."""
     checkpoint = load_checkpoint(folder)
     same_training = replace(checkpoint.train, device=recipe.train.device) == recipe.train
     same_data = replace(checkpoint.data, root=None) == DataConfig(recipe.data)
@@ -135,7 +139,21 @@ def adopt(recipe: Recipe, folder: Path) -> tuple[Autoencoder, History, str]:
         sys.exit(f"{folder} was not trained by the {recipe.name} recipe:\n"
                  f"  model {checkpoint.config}\n  train {checkpoint.train}\n  data {checkpoint.data}\n"
                  f"  recipe {recipe.model}\n         {recipe.train}\n         {DataConfig(recipe.data)}")
-    return checkpoint.model.cpu(), checkpoint.history, checkpoint.train.device
+    return checkpoint.model.cpu(), checkpoint.history, checkpoint.train.device, read_timeline(folder)
+
+
+def train(recipe: Recipe, data) -> tuple[Autoencoder, History, Timeline | None]:
+    """Train ``recipe`` here, printing each epoch's test loss, with its timeline if it asks."""
+    model = build_model(recipe.model)
+    recorder = TimelineRecorder(model, data, seed=recipe.train.seed) if recipe.timeline else None
+
+    def on_epoch(epoch: int, history: History) -> None:
+        if recorder is not None:
+            recorder.record(epoch)
+        print(f"  epoch {epoch}: test {history.test['total'][-1]:.2f}", flush=True)
+
+    history = fit(model, data, recipe.train, on_epoch=on_epoch)
+    return model, history, None if recorder is None else recorder.finish()
 
 
 def main() -> None:
@@ -170,17 +188,15 @@ def main() -> None:
         print(f"== {recipe.name}", flush=True)
         device = recipe.train.device
         if args.adopt:
-            model, history, device = adopt(recipe, Path(args.adopt))
+            model, history, device, timeline = adopt(recipe, Path(args.adopt))
         else:
-            model = build_model(recipe.model)
-            history = fit(model, train_data, recipe.train,
-                          on_epoch=lambda e, h: print(f"  epoch {e}: test {h.test['total'][-1]:.2f}",
-                                                      flush=True))
+            model, history, timeline = train(recipe, train_data)
         metrics = evaluate(model, train_data)
         # The data config names the source without this machine's path to it.
         display = "mnist_sample" if recipe.data == "mnist" else recipe.data
         save_checkpoint(folder, model, DataConfig(recipe.data), recipe.train, metrics, history,
-                        extra={"display_data": display, "summary": recipe.summary}, overwrite=True)
+                        extra={"display_data": display, "summary": recipe.summary}, overwrite=True,
+                        timeline=timeline)
         (folder / "README.md").write_text(model_card(recipe, metrics, history.seconds,
                                                       history.epochs_run, device))
         started = time.perf_counter()

@@ -205,7 +205,7 @@ def test_app_on_a_folder_that_is_not_a_model_is_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("url_path", ["", "compare", "anomalies", "neighbours", "denoise", "arithmetic",
-                                      "labels"])
+                                      "labels", "interpolation"])
 def test_every_page_opens_on_an_imported_model(imported, env, monkeypatch, url_path):
     from app_support import goto
     from streamlit.testing.v1 import AppTest

@@ -17,6 +17,8 @@ from explorer.errors import ExplorerError, ModelConfigError
 from explorer.jobs import TrainingJob
 from explorer.metrics import evaluate
 from explorer.models import MODELS, build_model, model_config
+from explorer.timeline import TIMELINE_ITEMS
+from explorer.ui.timeline_page import timeline_figure, timeline_panel
 from explorer.ui.widgets import guarded
 
 UPLOAD = "upload a file…"
@@ -165,11 +167,16 @@ def train_page() -> None:
         f"shape {data.item_shape} ({data.kind}, {data.likelihood} likelihood)."
     )
     settings = model_controls(data)
+    record = st.toggle(
+        f"record a timeline (the codes of {min(TIMELINE_ITEMS, len(data.x_test))} test items after every "
+        "epoch)", key="train_timeline",
+        help="Saved with the model; replay the map forming on the Timeline page. Encoding the items "
+             "once per epoch costs little and does not change the training.")
     if st.button("Train", type="primary", key="train_go", disabled=running or settings is None,
                  help="Stop the current run to start another." if running else None):
         model_cfg, train_cfg = settings
         model = build_model(model_cfg)
-        st.session_state["job"] = TrainingJob(model, data, train_cfg).start()
+        st.session_state["job"] = TrainingJob(model, data, train_cfg, timeline=record).start()
         st.session_state["job_data"] = (data, data_cfg)
         st.session_state.pop("save_outcome", None)
         st.rerun()
@@ -222,6 +229,9 @@ def finished_panel(job: TrainingJob) -> None:
     progress_bar(job)
     if s.error:
         st.error(s.error, icon=":material/error:")
+    if job.timeline is not None:
+        st.subheader("Timeline")
+        timeline_panel(timeline_figure(job.timeline, s.history), job.timeline, key="train_timeline_map")
     save_panel(job)
 
 
@@ -277,7 +287,8 @@ def save(job: TrainingJob, name: str, metrics: dict[str, float], overwrite: bool
     try:
         folder = save_checkpoint(runs_dir() / name, job.model, data_cfg, job.cfg, metrics,
                                  job.snapshot().history, overwrite=overwrite,
-                                 dataset=data if data_cfg.name == "upload" else None)
+                                 dataset=data if data_cfg.name == "upload" else None,
+                                 timeline=job.timeline)
     except ExplorerError as exc:
         st.session_state["save_outcome"] = ("error", str(exc))
         return

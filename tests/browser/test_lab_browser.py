@@ -1,0 +1,53 @@
+"""The insight lab's pages in headless Chromium: the interpolation lab and the training
+timeline, whose epoch slider runs in the browser (Plotly frames)."""
+
+from __future__ import annotations
+
+import browser_support as bs
+import pytest
+from playwright.sync_api import expect
+
+from explorer.cli import main as cli
+
+pytestmark = pytest.mark.browser
+
+JS_TIMELINE = """() => { const gd = document.querySelector('.js-plotly-plot');
+  return {active: gd.layout.sliders[0].active, title: gd.layout.title.text,
+          x: Array.from(gd._fullData[0].x).slice(0, 3)}; }"""
+
+
+def assert_no_errors(page) -> None:
+    assert not bs.error_boxes(page), bs.error_boxes(page)
+    assert not page.errors, page.errors
+
+
+def test_interpolation_lab_draws_the_three_paths_and_their_measures(page, app_url, screenshot_dir):
+    bs.open_app(page, app_url, "interpolation", model="digits-ae-2d", a="3", b="40")
+    expect(page.get_by_text("Along the paths")).to_be_visible(timeout=90_000)
+    bs.wait_until_idle(page, settle_ms=1000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(4)  # the map and three measures
+    assert page.locator(".js-plotly-plot").first.locator(".legendtext").filter(
+        has_text="data-following").count() == 1
+    assert_no_errors(page)
+    page.screenshot(path=screenshot_dir / "13-interpolation-lab.png", full_page=True)
+
+
+def test_timeline_slider_moves_the_map_to_the_epoch_picked(page, app_url, browser_runs, screenshot_dir):
+    out = browser_runs / "digits-ae-2d-timeline"
+    if not out.exists():
+        assert cli(["train", "--data", "digits", "--model", "ae", "--latent-dim", "2", "--epochs", "4",
+                    "--out", str(out), "--timeline", "--quiet"]) == 0
+    bs.open_app(page, app_url, "timeline", model=out.name)
+    expect(page.get_by_text("training loss").first).to_be_visible(timeout=90_000)
+    bs.wait_until_idle(page, settle_ms=1000)
+    final = page.evaluate(JS_TIMELINE)
+    assert final["active"] == 4 and "epoch 4 · training loss" in final["title"]
+    tick = page.locator(".slider-container .slider-label-group").nth(1).bounding_box()
+    page.mouse.click(tick["x"] + tick["width"] / 2, tick["y"] - 12)  # on the rail above "1"
+    page.wait_for_timeout(800)
+    first = page.evaluate(JS_TIMELINE)
+    assert first["active"] == 1 and "epoch 1 · training loss" in first["title"]
+    assert len(first["x"]) == 3 and first["x"] != final["x"]  # the points moved to their epoch-1 codes
+    expect(page.locator(".gtitle").filter(has_text="epoch 1")).to_have_count(1)  # redrawn
+    assert_no_errors(page)
+    page.screenshot(path=screenshot_dir / "14-timeline-epoch-1.png", full_page=True)
