@@ -19,6 +19,7 @@ from explorer.errors import CheckpointError
 from explorer.io import atomic_write_npz
 from explorer.latent import encode_all
 from explorer.models import Autoencoder
+from explorer.models.stored_codes import CODES_MODEL_NAME
 from explorer.projection import cache_key, project
 
 CODES_FILE = "codes.npz"
@@ -38,6 +39,7 @@ class ModelEntry:
     summary: str
     metrics: tuple[tuple[str, float], ...]
     variational: bool
+    has_decoder: bool = True  # False for a folder of imported codes (models.stored_codes)
 
     @property
     def label(self) -> str:
@@ -103,6 +105,7 @@ def list_models(runs: Path | None = None, pretrained: Path = PRETRAINED_DIR) -> 
                 summary=config.get("summary", ""),
                 metrics=tuple(sorted((k, float(v)) for k, v in config.get("metrics", {}).items())),
                 variational=_is_variational(config),
+                has_decoder=config["model"].get("name") != CODES_MODEL_NAME,
             ))
     return entries
 

@@ -35,6 +35,7 @@ from explorer.data.stored import read_dataset, write_dataset
 from explorer.errors import CheckpointError, CheckpointExistsError, ExplorerError, OutputPathError
 from explorer.models import Autoencoder, build_model
 from explorer.models.onnx_model import DECODER_FILE, ENCODER_FILE, load_onnx_model
+from explorer.models.stored_codes import CODES_MODEL_NAME, IMPORTED_CODES_FILE, load_stored_codes
 from explorer.paths import check_folder_takes_files
 from explorer.timeline import TIMELINE_FILE, Timeline, write_timeline
 from explorer.train import History
@@ -132,7 +133,8 @@ def save_folder(folder: str | Path, config: dict[str, Any], write_model: Callabl
 # Everything a checkpoint folder may hold: the files saves write and the app's precomputed
 # codes, maps and model card. A folder holding anything else is the user's, never ours to replace.
 CHECKPOINT_ENTRIES = frozenset({CONFIG_FILE, WEIGHTS_FILE, DATA_FILE, ENCODER_FILE, DECODER_FILE,
-                                TIMELINE_FILE, "display.npz", "codes.npz", "projections", "README.md"})
+                                IMPORTED_CODES_FILE, TIMELINE_FILE, "display.npz", "codes.npz", "projections",
+                                "README.md"})
 # Sibling folders ``.<name>.partial-<pid>-<random>`` hold a save in progress, or after the swap
 # the checkpoint it replaced; a kill can leave one behind, which the next save or load removes.
 _PARTIAL = ".partial-"
@@ -393,6 +395,12 @@ def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> C
         model = load_onnx_model(folder, _from_section(ModelConfig, config["model"]),
                                 onnx_section.get("decoder_output", "mean"))
         return _checkpoint(model, config, folder)
+    if config["model"].get("name") == CODES_MODEL_NAME:
+        stored = stored_dataset(folder)
+        if stored is None:
+            raise CheckpointError(f"{folder} holds imported codes but no {DATA_FILE}; import them again.")
+        return _checkpoint(load_stored_codes(folder, _from_section(ModelConfig, config["model"]), stored),
+                           config, folder)
     try:
         model = build_model(from_dict(ModelConfig, config["model"]))
     except ExplorerError as exc:

@@ -269,11 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument("folder", help="a model folder, e.g. one `import` wrote")
     app.add_argument("--port", type=_positive_int, default=None)
 
-    imp = command("import", "make a model folder from an encoder.onnx and decoder.onnx made anywhere")
-    imp.add_argument("--encoder", required=True, help="an ONNX encoder: items to codes (and log-variances)")
-    imp.add_argument("--decoder", required=True, help="an ONNX decoder: codes to items")
-    imp.add_argument("--data", required=True,
-                     help="the items the pair is checked and run on: a built-in source or a file")
+    imp = command("import", "make a model folder from an encoder.onnx and decoder.onnx made anywhere, "
+                            "or from codes alone (--codes)")
+    imp.add_argument("--encoder", help="an ONNX encoder: items to codes (and log-variances)")
+    imp.add_argument("--decoder", help="an ONNX decoder: codes to items")
+    imp.add_argument("--codes", help="codes computed elsewhere (.npz, .csv or .parquet), one per row; "
+                                     "the folder can map and compare them but not decode")
+    imp.add_argument("--labels", help="with --codes: the label column of a .csv or .parquet")
+    imp.add_argument("--data", help="the items: a built-in source or a file (needed with --encoder; with "
+                                    "--codes, the items the codes belong to: its test split or all of it)")
     imp.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     imp.add_argument("--decoder-output", choices=("mean", "logits"), default="mean",
                      help="what the decoder returns: data-space values (default) or Bernoulli logits")
@@ -473,11 +477,24 @@ class _Progress:
             self.bar.close()
 
 
+# What a folder of imported codes (no decoder) can do; every other command decodes.
+READS_CODES_ONLY = frozenset({"encode", "project", "knn"})
+
+
+def _require_decoder(ckpt, command: str) -> None:
+    """Stop before any work when a codes-only folder meets a command that decodes."""
+    if not ckpt.model.has_decoder and command not in READS_CODES_ONLY:
+        from explorer.models.stored_codes import NO_DECODER, NoDecoderError
+
+        raise NoDecoderError(f"{command} decodes. {NO_DECODER}")
+
+
 def _load(args: argparse.Namespace, checkpoint: str | None = None):
     """The checkpoint (``args.checkpoint`` unless given) and the data it is run on."""
     from explorer.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(checkpoint or args.checkpoint)
+    _require_decoder(ckpt, args.command)
     data = _dataset(args, ckpt)
     ckpt.model.check_input(data.x_test[:1])
     return ckpt, data
@@ -654,6 +671,7 @@ def cmd_regularity(args: argparse.Namespace) -> dict[str, Any] | str:
     judge = data = first = None
     for name, checkpoint in zip(names, args.checkpoints):
         ckpt = load_checkpoint(checkpoint)
+        _require_decoder(ckpt, args.command)
         if data is None:  # every model runs on the same items: the first one's data or --data
             data, first = _dataset(args, ckpt), replace(ckpt.data, root=None)
             judge = _regularity_judge(args, data)
@@ -870,6 +888,8 @@ def cmd_anomaly(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any
         raise UsageError(f"--target-fpr must be between 0 and 1, got {args.target_fpr}")
     resolve_device(args.device)
     ckpt = load_checkpoint(args.checkpoint) if args.checkpoint else None
+    if ckpt is not None:
+        _require_decoder(ckpt, args.command)
     if ckpt is not None and args.all_classes:
         raise UsageError("--checkpoint scores one model trained on one normal class; give --normal, "
                          "not --all-classes")
@@ -939,6 +959,17 @@ def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.data import SOURCES
 
     data = DataConfig(name=args.data, root=args.data_root) if args.data in SOURCES else args.data
+    if args.codes is not None:
+        if args.encoder or args.decoder:
+            raise UsageError("Give --codes alone, or --encoder and --decoder: not both.")
+        from explorer.codes_import import import_codes
+
+        out = import_codes(args.codes, args.out, labels=args.labels, data=data, overwrite=args.overwrite)
+        return {"out": str(out), "latent_dim": byo.read_latent_dim(out), "decoder": False}
+    if not (args.encoder and args.decoder and args.data):
+        raise UsageError("import needs --encoder, --decoder and --data (or --codes FILE).")
+    if args.labels is not None:
+        raise UsageError("--labels goes with --codes; a model's labels come from --data.")
     out = byo.import_onnx(args.encoder, args.decoder, data, args.out, likelihood=args.likelihood,
                           decoder_output=args.decoder_output, overwrite=args.overwrite)
     return {"out": str(out), "latent_dim": byo.read_latent_dim(out)}

@@ -65,6 +65,8 @@ class DecoderProgram:
 def decoder_program(model: Autoencoder) -> DecoderProgram | str:
     """The model's ``decode`` as a page program, or one line saying why it must run on the
     server (the page then says so and uses the server path)."""
+    if not model.has_decoder:
+        return "This folder holds codes only: there is no decoder to run."
     decoder = model.decoder
     if not isinstance(decoder, MLPDecoder):
         return (f"This model's decoder ({type(decoder).__name__}) does not run in the page yet; "

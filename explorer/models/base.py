@@ -25,6 +25,8 @@ class Autoencoder(nn.Module):
     # Whether gradients flow through the model, so it can be trained or fine-tuned; a pair
     # imported as ONNX runs in onnxruntime, which has none.
     trainable = True
+    # Whether codes can be decoded: a folder of imported codes has none (models.stored_codes).
+    has_decoder = True
 
     def __init__(self, cfg: ModelConfig, encoder: nn.Module, decoder: nn.Module,
                  variational: bool) -> None:

@@ -165,7 +165,7 @@ def default_pair(entries: list[ModelEntry]) -> tuple[str, str]:
 @guarded
 def compare_page() -> None:
     st.title("AE vs VAE")
-    entries = list_models()
+    entries = [e for e in list_models() if e.has_decoder]  # comparing decodes
     if len(entries) < 2:
         st.info("Comparing needs two models; train another on the Train page.")
         return

@@ -133,7 +133,7 @@ def wait_for_projection(args: tuple, cfg: ProjectionConfig) -> None:
 @guarded
 def explore_page() -> None:
     resources.warm_umap_in_background()
-    opened = open_model()
+    opened = open_model(needs_decoder=False)
     if opened is None:
         return
     entry, mtime, ckpt, view = opened.entry, opened.mtime, opened.ckpt, opened.view
@@ -151,6 +151,7 @@ def explore_page() -> None:
 
     st.title(f"{entry.path.name}")
     kind = "VAE" if ckpt.model.variational else "autoencoder"
+    kind = kind if ckpt.model.has_decoder else "imported codes"
     caption = (
         f"{kind} · {ckpt.config.latent_dim}-D code · {len(view.z):,} {view.data.name} test items"
         f" · {METHODS[cfg.method]} map"
@@ -161,6 +162,9 @@ def explore_page() -> None:
     with left:
         map_panel(ctx, overlays, probe_label=isinstance(ctx.live, str))
     with right:
+        if not ckpt.model.has_decoder:
+            codes_only_panel(ctx)
+            return
         live_decode.live_panel(ctx.live, target="map", scale=scale_for(view.data))
         # A shared link with endpoints opens on the decoded path it is about.
         linked_path = "a" in st.query_params and "b" in st.query_params
@@ -178,6 +182,26 @@ def explore_page() -> None:
             sliders_panel(ctx)
         with grid:
             grid_panel(ctx)
+
+
+def codes_only_panel(ctx: Context) -> None:
+    """A folder of imported codes: what works, what needs a decoder, and the clicked item."""
+    st.info(
+        "This folder holds **codes only**, imported without a model: the map, colouring, "
+        "neighbours, clustering scores, selection and exports work. Decoding (reconstructions, "
+        "interpolation, prior samples, latent sliders, grids, clicks on empty space) needs a "
+        "decoder: import the model's encoder and decoder with `python -m explorer import "
+        "--encoder E.onnx --decoder D.onnx --data SOURCE --out DIR`.",
+        icon=":material/info:",
+    )
+    item = st.session_state.get("item")
+    if item is None:
+        st.caption("Click a point on the map to see its item and code.")
+        return
+    show_items(ctx.data, ctx.view.x[item : item + 1].numpy(), [ctx.label(item)], key="inspect_items")
+    code = ", ".join(f"{v:+.2f}" for v in ctx.view.z[item][:8])
+    st.caption(f"code: [{code}{', …' if ctx.view.z.shape[1] > 8 else ''}]")
+    share_state(item=item)
 
 
 def restore_picks(n: int) -> None:
@@ -305,7 +329,7 @@ def map_panel(ctx: Context, o: Overlays, probe_label: bool = True) -> None:
     )
     if ctx.proj.config.method == "hammer":
         fig = plots.add_outline(fig, sphere.hammer_outline(), name="edge of the sphere")
-    if emb.shape[1] == 2:
+    if emb.shape[1] == 2 and ctx.model.has_decoder:  # empty space is clicked to decode there
         lo, hi = probe_extent(emb)
         fig = plots.add_probe_grid(fig, (lo[0], hi[0]), (lo[1], hi[1]), steps=60, label=probe_label)
     a, b = st.session_state.get("a"), st.session_state.get("b")

@@ -61,9 +61,11 @@ class OpenModel:
         return str(self.entry.path), self.mtime, self.entry.display_data
 
 
-def open_model(default: str = DEFAULT_MODEL, images_only: bool = False) -> OpenModel | None:
+def open_model(default: str = DEFAULT_MODEL, images_only: bool = False,
+               needs_decoder: bool = True) -> OpenModel | None:
     """The model picked in the sidebar with its display data and codes, loaded (cached);
-    None (with a note on the page) when there is no model to pick."""
+    None (with a note on the page) when there is no model to pick, or the page decodes and
+    the pick is a folder of imported codes."""
     entries = list_models()
     if not entries:
         st.info(NO_MODELS)
@@ -78,5 +80,10 @@ def open_model(default: str = DEFAULT_MODEL, images_only: bool = False) -> OpenM
     if images_only and view.data.kind != "image":
         st.info(f"This page works on images; {entry.path.name} models {view.data.kind} data. "
                 "Pick a model of images in the sidebar.")
+        return None
+    if needs_decoder and not ckpt.model.has_decoder:
+        st.info(f"{entry.path.name} holds imported codes only, without a decoder, and this page "
+                "decodes. Open it on Explore or Neighbours, or pick a model in the sidebar.",
+                icon=":material/info:")
         return None
     return OpenModel(entry, mtime, ckpt, view)

@@ -33,7 +33,7 @@ def trust(path: str, mtime: float, display: str, cfg: ProjectionConfig) -> float
 @guarded
 def neighbours_page() -> None:
     st.title("Neighbours and clusters")
-    opened = open_model()
+    opened = open_model(needs_decoder=False)
     if opened is None:
         return
     k = st.sidebar.slider("k (neighbours)", 1, 50, query_value("k", int, 5, lo=1, hi=50), key="nb_k")

@@ -1,0 +1,188 @@
+"""Codes computed elsewhere (embeddings from another tool, a model of your own) as a folder
+every page and command opens: ``import_codes`` reads an ``.npz``, ``.csv`` or ``.parquet``
+of codes, with optional labels and the items they belong to, and writes ``config.json``,
+``imported_codes.npz`` and ``data.npz`` through the one atomic save.
+
+Without items, each code stands for itself: the folder's items are the code vectors, so
+hover texts, exports and neighbours show them."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from explorer.checkpoint import FORMAT_VERSION, library_versions, save_folder
+from explorer.config import DataConfig, ModelConfig, TrainConfig, to_dict
+from explorer.data import Dataset
+from explorer.data.base import encode_labels, split
+from explorer.data.uploads import read_bounded, read_csv, read_npz
+from explorer.errors import DataError
+from explorer.io import atomic_write_npz
+from explorer.models.stored_codes import CODES_MODEL_NAME, IMPORTED_CODES_FILE, StoredCodes
+
+CODES_SUFFIXES = (".npz", ".csv", ".parquet")
+MIN_CODES = 4  # a train/test split needs a few of each
+
+
+@dataclass(frozen=True, eq=False)
+class CodesFile:
+    z: np.ndarray  # (n, latent_dim) float32
+    labels: np.ndarray | None  # raw label values, one per code
+    columns: tuple[str, ...]  # one name per code dimension
+
+
+def read_codes(path: str | Path, labels: str | None = None) -> CodesFile:
+    """The codes in ``path``: an ``.npz`` with the codes as its only array (or ``x``) and
+    labels as ``y``; a ``.csv`` or ``.parquet`` with one numeric column per dimension and
+    ``labels`` naming the label column, if any."""
+    path = Path(path).expanduser()
+    suffix = path.suffix.lower()
+    if suffix not in CODES_SUFFIXES:
+        raise DataError(f"{path.name}: codes must be a {', '.join(CODES_SUFFIXES)} file, "
+                        f"not {suffix or '(no extension)'!r}.")
+    data = read_bounded(path)
+    if not data:
+        raise DataError(f"{path.name} is empty (0 bytes).")
+    if suffix == ".npz":
+        if labels not in (None, "y"):
+            raise DataError(f"{path.name}: in an .npz the labels are the array 'y'; drop --labels "
+                            f"{labels!r} or save with np.savez(path, z=codes, y=labels).")
+        z, y, _ = read_npz(data, path.name)
+        columns = None
+    elif suffix == ".csv":
+        z, y, columns = read_csv(data, path.name, labels)
+    else:
+        z, y, columns = _read_parquet(data, path.name, labels)
+    return _checked(path.name, z, y, columns)
+
+
+def _read_parquet(data: bytes, filename: str,
+                  labels: str | None) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(io.BytesIO(data))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise DataError(f"{filename} is not a readable Parquet file ({str(exc)[:200]}).") from None
+    names = list(table.column_names)
+    if labels is not None and labels not in names:
+        raise DataError(f"{filename} has no column {labels!r}; its columns: {', '.join(names[:20])}.")
+    y = table.column(labels).to_numpy(zero_copy_only=False) if labels is not None else None
+    columns = tuple(n for n in names if n != labels)
+    for name in columns:
+        kind = table.schema.field(name).type
+        if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+            raise DataError(f"{filename}: column {name!r} holds {kind}, not numbers; name it with "
+                            "--labels if it is the label, or drop it.")
+    if not columns:
+        raise DataError(f"{filename} has no numeric columns to read codes from.")
+    z = np.stack([table.column(n).to_numpy(zero_copy_only=False) for n in columns], axis=1)
+    return z, y, columns
+
+
+def _checked(filename: str, z: np.ndarray, y: np.ndarray | None,
+             columns: tuple[str, ...] | None) -> CodesFile:
+    if z.dtype.kind not in "biuf":
+        raise DataError(f"{filename}: codes must be numbers, got dtype {z.dtype}.")
+    if z.ndim != 2:
+        raise DataError(f"{filename}: codes have shape {z.shape}; expected one code per row, "
+                        "(n, latent_dim).")
+    if len(z) < MIN_CODES or z.shape[1] < 1:
+        raise DataError(f"{filename}: {len(z)} codes of {z.shape[1]} numbers; at least "
+                        f"{MIN_CODES} codes are needed.")
+    z = z.astype(np.float32)
+    bad = int(np.count_nonzero(~np.isfinite(z)))
+    if bad:
+        raise DataError(f"{filename}: {bad} code values are NaN or infinite (or too large for "
+                        "float32); clean them first.")
+    if y is not None:
+        y = np.asarray(y).reshape(-1)
+        if len(y) != len(z):
+            raise DataError(f"{filename}: {len(z)} codes but {len(y)} labels.")
+        if y.dtype.kind == "O":
+            if any(v is None for v in y):
+                raise DataError(f"{filename}: some labels are missing; label every code.")
+            y = y.astype(str)
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise DataError(f"{filename}: some labels are NaN or infinite; label every code.")
+    names = tuple(columns) if columns else tuple(f"z{i + 1}" for i in range(z.shape[1]))
+    return CodesFile(z, y, names)
+
+
+def _items_for(codes: CodesFile, data: Dataset, filename: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The items the codes belong to, in the codes' order: the data's test split, or all of
+    its items (train, then test)."""
+    n = len(codes.z)
+    test, train = data.x_test.numpy(), data.x_train.numpy()
+    y_test = None if data.y_test is None else data.y_test.numpy()
+    if n == len(test):
+        return test, y_test
+    if n == len(train) + len(test):
+        y = None if y_test is None or data.y_train is None else np.concatenate([data.y_train.numpy(), y_test])
+        return np.concatenate([train, test]), y
+    raise DataError(f"{filename} holds {n:,} codes, but {data.name} has {len(test):,} test items and "
+                    f"{len(train) + len(test):,} in all; give one code per test item, or per item "
+                    "(train first, then test).")
+
+
+def import_codes(codes_path: str | Path, out: str | Path, *, labels: str | None = None,
+                 data: str | DataConfig | Dataset | None = None, overwrite: bool = False) -> Path:
+    """Write a codes-only folder at ``out`` from the codes file at ``codes_path``."""
+    from explorer.byo import resolve_data
+
+    codes_path = Path(codes_path)
+    codes = read_codes(codes_path, labels)
+    name = codes_path.stem or "codes"
+    if data is None:
+        items, kind, item_labels, data_cfg = codes.z, "tabular", None, DataConfig(name="upload", path=name)
+        features: tuple[str, ...] | None = codes.columns
+    else:
+        dataset, data_cfg, _ = resolve_data(data)
+        items, item_labels = _items_for(codes, dataset, codes_path.name)
+        kind, features, name = dataset.kind, dataset.feature_names, dataset.name
+    raw = codes.labels if codes.labels is not None else item_labels
+    if raw is None:
+        y, class_names = None, None
+    elif codes.labels is None and data is not None and dataset.class_names:
+        y, class_names = raw.astype(np.int64), dataset.class_names
+    else:
+        y, class_names = encode_labels(raw)
+    # The items and their codes go through one split, so they stay paired.
+    order = split(name, kind, np.arange(len(items), dtype=np.float32)[:, None], y, 0.2, 0)
+    train_idx = order.x_train[:, 0].numpy().astype(np.int64)
+    test_idx = order.x_test[:, 0].numpy().astype(np.int64)
+    stored = _paired_split(name, kind, items, y, train_idx, test_idx, class_names, features)
+    cfg = ModelConfig(name=CODES_MODEL_NAME, input_shape=tuple(items.shape[1:]),
+                      latent_dim=codes.z.shape[1], hidden=(), channels=())
+    StoredCodes(cfg, items, codes.z)  # the table builds: one code per item
+    config: dict[str, Any] = {
+        "format_version": FORMAT_VERSION, "model": to_dict(cfg), "data": to_dict(data_cfg),
+        "train": to_dict(TrainConfig()), "metrics": {}, "history": {}, "versions": library_versions(),
+        "codes": {"file": codes_path.name, "labels": labels, "columns": list(codes.columns),
+                  "with_items": data is not None},
+        "summary": f"imported codes: {len(codes.z):,} codes of {codes.z.shape[1]} numbers, no decoder",
+    }
+
+    def write_codes(tmp: Path) -> None:
+        atomic_write_npz(tmp / IMPORTED_CODES_FILE, {"train": codes.z[train_idx], "test": codes.z[test_idx]})
+
+    return save_folder(out, config, write_codes, overwrite=overwrite, dataset=stored)
+
+
+def _paired_split(name: str, kind: str, items: np.ndarray, y: np.ndarray | None, train_idx: np.ndarray,
+               test_idx: np.ndarray, class_names: tuple[str, ...] | None,
+               feature_names: tuple[str, ...] | None) -> Dataset:
+    """``items`` and labels split by the given indices."""
+    def part(idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor | None]:
+        x = torch.from_numpy(np.ascontiguousarray(items[idx], dtype=np.float32))
+        return x, None if y is None else torch.from_numpy(y[idx].astype(np.int64))
+
+    (x_train, y_train), (x_test, y_test) = part(train_idx), part(test_idx)
+    return Dataset(name=name, kind=kind, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
+                   class_names=class_names, feature_names=feature_names if kind == "tabular" else None)
