@@ -88,14 +88,20 @@ def latent_usage(model: Autoencoder, x: torch.Tensor, batch_size: int = 1024) ->
     if not model.variational or model.cfg.posterior != "gaussian":
         raise ValueError("latent usage is measured for Gaussian-posterior VAEs")
     model.eval()
-    means, kls = [], []
+    means, logvars = [], []
     for start in range(0, len(x), batch_size):
         mu, logvar = model.posterior(x[start:start + batch_size].to(model.device))
         means.append(mu.cpu())
-        kls.append((0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)).cpu())
-    mu = torch.cat(means).double()
-    return LatentUsage(activity=mu.var(dim=0, unbiased=False).numpy(),
-                       kl=torch.cat(kls).double().mean(dim=0).numpy())
+        logvars.append(logvar.cpu())
+    return usage_of_posteriors(torch.cat(means).numpy(), torch.cat(logvars).numpy())
+
+
+def usage_of_posteriors(mu: np.ndarray, logvar: np.ndarray) -> LatentUsage:
+    """``LatentUsage`` from posterior means and log-variances already at hand (the app's
+    codes), without running the encoder again."""
+    mu, logvar = mu.astype(np.float64), logvar.astype(np.float64)
+    kl = 0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar)
+    return LatentUsage(activity=mu.var(axis=0), kl=kl.mean(axis=0))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from itertools import zip_longest
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from app_support import captions, figure, goto, n_points, no_errors, page, trace_names
 from streamlit.testing.v1 import AppTest
 
+from explorer.catalog import list_models
 from explorer.data.sample import PRETRAINED_DIR
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -207,7 +209,8 @@ def test_latent_sliders_and_traversal(env):
     at = page(EXPLORE, model="digits-vae-5d", method="pca")
     at.session_state["item"] = 2
     at.run()
-    slider = at.slider(key="z0_2")
+    # The first slider (of the dimension the VAE uses most) is the first value in the link.
+    slider = next(s for s in at.slider if s.key.startswith("z") and s.key.endswith("_2"))
     moved = round(slider.value + 0.5 * (slider.max - slider.value), 3)
     slider.set_value(moved).run()
     no_errors(at)
@@ -217,13 +220,36 @@ def test_latent_sliders_and_traversal(env):
     at.selectbox(key="traverse").set_value(3).run()
     no_errors(at)
     reopened = page(EXPLORE, model="digits-vae-5d", method="pca", item="2", z=shared)
-    assert reopened.slider(key="z0_2").value == pytest.approx(moved, abs=1e-3)
+    assert reopened.slider(key=slider.key).value == pytest.approx(moved, abs=1e-3)
 
 
 def test_sliders_of_a_wide_code_say_which_dimensions_they_move(env):
     at = page(EXPLORE, model="mnist-vae-20d", method="pca")
     no_errors(at)
-    assert any("z1-z8, the first 8 of 20 dimensions" in c.value for c in at.caption)
+    assert any("the most used 8 of 20 dimensions" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("model", ["mnist-vae-20d", "digits-vae-5d"])
+def test_latent_sliders_put_the_dimensions_that_move_the_decode_first(env, model):
+    """A Gaussian VAE's sliders come active units first, by falling KL, inactive ones last."""
+    from explorer.likelihood import usage_of_posteriors
+    from explorer.ui import resources
+
+    at = page(EXPLORE, model=model, method="pca")
+    no_errors(at)
+    entry = next(e for e in list_models() if e.path.name == model)
+    view = resources.view(str(entry.path), resources.stamp(entry.path), entry.display_data)
+    usage = usage_of_posteriors(view.z, view.logvar)
+    in_columns = [int(s.label[1:]) - 1 for s in at.slider
+                  if s.key.startswith("z") and s.key.endswith("_None")]
+    half = (len(in_columns) + 1) // 2  # two columns, filled left, right, left, ...
+    shown = [d for pair in zip_longest(in_columns[:half], in_columns[half:]) for d in pair if d is not None]
+    assert shown == [int(d) for d in usage.order()[: min(8, len(usage.kl))]]
+    active = [usage.active[d] for d in shown]
+    assert active == sorted(active, reverse=True)  # no active dimension after an inactive one
+    inactive = [d for d in shown if not usage.active[d]]
+    assert any(c.value.startswith(f"z{inactive[0] + 1}") and "inactive" in c.value for c in at.caption) \
+        if inactive else not any("inactive (the encoder" in c.value for c in at.caption)
 
 
 def test_decoded_grid_stays_readable(env):

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import latent, plots, render, sphere
+from explorer import latent, likelihood, plots, render, sphere
 from explorer.catalog import ModelEntry
 from explorer.checkpoint import Checkpoint
 from explorer.config import ProjectionConfig
@@ -608,6 +608,17 @@ def prior_panel(ctx: Context, o: Overlays) -> None:
         )
 
 
+def slider_dims(ctx: Context, k: int) -> tuple[list[int], list[int]]:
+    """The ``k`` dimensions that get sliders, in order, and which of them are inactive: for a
+    Gaussian VAE the active units first, by falling KL (inactive ones would move nothing),
+    else the first ``k``."""
+    if ctx.view.logvar is None or ctx.ckpt.config.posterior != "gaussian":
+        return list(range(k)), []
+    usage = likelihood.usage_of_posteriors(ctx.view.z, ctx.view.logvar)
+    dims = [int(d) for d in usage.order()[:k]]
+    return dims, [d for d in dims if not usage.active[d]]
+
+
 @st.fragment
 def sliders_panel(ctx: Context) -> None:
     item = st.session_state.get("item")
@@ -617,19 +628,24 @@ def sliders_panel(ctx: Context) -> None:
         "click a point to start from its code."
     )
     k = min(ctx.model.latent_dim, 8)
+    dims, inactive = slider_dims(ctx, k)
     if k < ctx.model.latent_dim:
-        st.caption(f"Sliders for z1-z{k}, the first {k} of {ctx.model.latent_dim} dimensions (the others "
-                   "keep the starting code's values); the traversal below reaches every dimension.")
+        chosen = "the first" if dims == list(range(k)) else "the most used"
+        st.caption(f"Sliders for {chosen} {k} of {ctx.model.latent_dim} dimensions (the others keep the "
+                   "starting code's values); the traversal below reaches every dimension.")
+    if inactive:
+        st.caption(f"{', '.join(f'z{d + 1}' for d in inactive)}: inactive (the encoder barely uses "
+                   "them, so moving them changes little); shown last.")
     spread = np.abs(ctx.view.z).max(axis=0) * 1.2 + 1e-3
     shared = query_value("z", lambda text: [float(v) for v in text.split(",")], None)
     start = base.copy()
     if shared is not None and len(shared) == k:  # a shared link's slider positions
-        start[:k] = np.clip(shared, -spread[:k], spread[:k])
+        start[dims] = np.clip(shared, -spread[dims], spread[dims])
     code = base.copy()
     with st.container(key="dims_live"):
         cols = st.columns(2)
-        for d in range(k):
-            with cols[d % 2]:
+        for i, d in enumerate(dims):
+            with cols[i % 2]:
                 code[d] = st.slider(
                     f"z{d + 1}",
                     float(-spread[d]),
@@ -645,11 +661,11 @@ def sliders_panel(ctx: Context) -> None:
             key="slider_item",
         )
         if not isinstance(ctx.live, str):  # the image follows a drag of any z slider in the page
-            live_decode.follow_sliders(ctx.live, "dims_live", [f"z{d + 1}" for d in range(k)],
-                                       {"kind": "dims", "base": base.tolist()}, caption="decoded",
-                                       scale=scale_for(ctx.data))
-    moved = not np.allclose(code[:k], base[:k])
-    share_state(z=",".join(f"{v:.3f}" for v in code[:k]) if moved else None)
+            live_decode.follow_sliders(ctx.live, "dims_live", [f"z{d + 1}" for d in dims],
+                                       {"kind": "dims", "base": base.tolist(), "dims": dims},
+                                       caption="decoded", scale=scale_for(ctx.data))
+    moved = not np.allclose(code[dims], base[dims])
+    share_state(z=",".join(f"{v:.3f}" for v in code[dims]) if moved else None)
     dim = st.selectbox(
         "traverse dimension",
         list(range(ctx.model.latent_dim)),

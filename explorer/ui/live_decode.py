@@ -229,7 +229,8 @@ function follow(L, f, parentElement) {
     if (values.some((v) => v === null || !Number.isFinite(v))) return;
     const r = f.recipe;
     const z = r.kind === "path" ? pathPoint(r.za, r.zb, values[0], r.path)
-      : Float32Array.from(r.base, (v, j) => (j < values.length ? values[j] : v));
+      : Float32Array.from(r.base);
+    if (r.kind === "dims") r.dims.forEach((dim, i) => { z[dim] = values[i]; });
     const out = decode(prog, z);
     const img = [...root.querySelectorAll('[data-testid="stImage"]')].find((el) => {
       const cap = el.querySelector('[data-testid="stImageCaption"]');
@@ -396,7 +397,7 @@ def follow_sliders(source: LiveSource, container: str, labels: list[str], recipe
     """Decode in the page while the sliders labelled ``labels`` inside ``st.container(key=
     container)`` are dragged, into that container's image captioned ``caption...``; the
     server still decodes the value a drag ends on. ``recipe``: ``{"kind": "path", "za",
-    "zb", "path"}`` (one slider, t) or ``{"kind": "dims", "base"}`` (slider d sets z[d])."""
+    "zb", "path"}`` (one slider, t) or ``{"kind": "dims", "base", "dims"}`` (slider i sets z[dims[i]])."""
     _component(data={"role": "follow", "program_id": source.program_id, "container": container,
                      "labels": labels, "recipe": recipe, "caption": caption, "scale": scale},
                key=f"live_follow_{container}")
