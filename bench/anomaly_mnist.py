@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import explorer  # noqa: F401  (sets the OpenMP wait policy before torch loads)
 import torch

@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import explorer  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
 import torch

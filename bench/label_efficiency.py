@@ -12,12 +12,10 @@ Reference (ANCHORS.md): stacked denoising autoencoders, pretrained and fine-tune
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 import explorer  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
 import torch

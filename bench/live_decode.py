@@ -33,7 +33,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(REPO))
 import browser_support as bs  # noqa: E402
 
 from explorer.catalog import list_models  # noqa: E402

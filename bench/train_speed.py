@@ -19,7 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import explorer  # noqa: E402, F401, I001  (sets the OpenMP wait policy before torch loads)
 import torch  # noqa: E402

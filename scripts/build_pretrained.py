@@ -19,8 +19,6 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from explorer.catalog import PROJECTIONS_DIR, write_precomputed  # noqa: E402
 from explorer.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from explorer.config import DataConfig, ModelConfig, ProjectionConfig, TrainConfig  # noqa: E402
