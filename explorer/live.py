@@ -67,9 +67,11 @@ def decoder_program(model: Autoencoder) -> DecoderProgram | str:
     server (the page then says so and uses the server path)."""
     if not model.has_decoder:
         return "This folder holds codes only: there is no decoder to run."
-    decoder = model.decoder
+    # An imported ONNX pair has graphs, not torch bodies.
+    decoder = getattr(model, "decoder", None)
     if not isinstance(decoder, MLPDecoder):
-        return (f"This model's decoder ({type(decoder).__name__}) does not run in the page yet; "
+        kind = "an ONNX graph" if decoder is None else type(decoder).__name__
+        return (f"This model's decoder ({kind}) does not run in the page yet; "
                 "each decode is a server round trip.")
     layers: list[Layer] = []
     for module in decoder.net:
