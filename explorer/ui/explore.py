@@ -372,13 +372,14 @@ def map_panel(ctx: Context, o: Overlays, probe_label: bool = True) -> None:
     map_events(ctx.data, [ctx.label(i) for i in range(len(emb))], target="map", key="map_events",
                on_pick=pick_item)
     handle_selection(event)
-    st.caption(
-        "Click a point to inspect it; click empty space to decode there. Scroll to zoom, "
-        "double-click to reset."
-        if emb.shape[1] == 2
-        else "Click a point to inspect it; drag to rotate, scroll to zoom. Decoding empty space "
-        "needs a 2-D map."
-    )
+    if not ctx.model.has_decoder:
+        st.caption("Click a point to inspect it. Scroll to zoom, double-click to reset.")
+    elif emb.shape[1] == 2:
+        st.caption("Click a point to inspect it; click empty space to decode there. Scroll to zoom, "
+                   "double-click to reset.")
+    else:
+        st.caption("Click a point to inspect it; drag to rotate, scroll to zoom. Decoding empty space "
+                   "needs a 2-D map.")
     downloads(ctx, fig)
 
 
