@@ -9,6 +9,7 @@ save through the one atomic save (``checkpoint.save_folder``)."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import torch
 from torch import nn
 
 from explorer.checkpoint import FORMAT_VERSION, ONNX_MODEL_NAME, library_versions, save_folder
-from explorer.config import DataConfig, ModelConfig, TrainConfig, to_dict
+from explorer.config import DataConfig, ModelConfig, ProjectionConfig, TrainConfig, to_dict
 from explorer.data import SOURCES, Dataset, load_dataset
 from explorer.models.onnx_model import (
     DECODER_FILE,
@@ -26,6 +27,8 @@ from explorer.models.onnx_model import (
     check_pair,
 )
 from explorer.onnx_io import OnnxFunction, OnnxModelError, export_decoder_onnx, export_encoder_onnx
+
+Progress = Callable[[str], None]  # hears a line of progress
 
 
 def resolve_data(data: str | DataConfig | Dataset) -> tuple[Dataset, DataConfig, bool]:
@@ -60,7 +63,8 @@ def _save(out: str | Path, cfg: ModelConfig, data_cfg: DataConfig, dataset: Data
 
 
 def export(encoder: nn.Module, decoder: nn.Module, data: str | DataConfig | Dataset, out: str | Path, *,
-           likelihood: str = "bernoulli", decoder_output: str = "mean", overwrite: bool = False) -> Path:
+           likelihood: str = "bernoulli", decoder_output: str = "mean", overwrite: bool = False,
+           on_progress: Progress | None = None) -> Path:
     """Export a torch encoder and decoder as a model folder at ``out``.
 
     ``encoder(x)`` maps a batch of items to codes (batch, latent_dim), or, for a VAE, to a
@@ -97,13 +101,14 @@ def export(encoder: nn.Module, decoder: nn.Module, data: str | DataConfig | Data
         check_pair(OnnxAutoencoder(cfg, OnnxFunction(tmp / ENCODER_FILE), OnnxFunction(tmp / DECODER_FILE),
                                    decoder_output))
 
-    return _save(out, cfg, data_cfg, dataset if store else None, decoder_output, variational, write_pair,
-                 overwrite)
+    folder = _save(out, cfg, data_cfg, dataset if store else None, decoder_output, variational, write_pair,
+                   overwrite)
+    return write_default_maps(folder, dataset, on_progress)
 
 
 def import_onnx(encoder_path: str | Path, decoder_path: str | Path, data: str | DataConfig | Dataset,
                 out: str | Path, *, likelihood: str = "bernoulli", decoder_output: str = "mean",
-                overwrite: bool = False) -> Path:
+                overwrite: bool = False, on_progress: Progress | None = None) -> Path:
     """Copy two ``.onnx`` files made anywhere into a model folder at ``out``, after checking
     that they parse, are self-contained and fit the data's items (see ``export`` for options)."""
     dataset, data_cfg, store = resolve_data(data)
@@ -120,8 +125,27 @@ def import_onnx(encoder_path: str | Path, decoder_path: str | Path, data: str | 
         shutil.copyfile(encoder_path, tmp / ENCODER_FILE)
         shutil.copyfile(decoder_path, tmp / DECODER_FILE)
 
-    return _save(out, cfg, data_cfg, dataset if store else None, decoder_output, encoder.n_outputs == 2,
-                 write_pair, overwrite)
+    folder = _save(out, cfg, data_cfg, dataset if store else None, decoder_output, encoder.n_outputs == 2,
+                   write_pair, overwrite)
+    return write_default_maps(folder, dataset, on_progress)
+
+
+# Stored with every imported folder, so its first PCA or UMAP map opens from a file.
+DEFAULT_MAPS = (ProjectionConfig(method="pca"), ProjectionConfig(method="umap"))
+
+
+def write_default_maps(folder: Path, data: Dataset, on_progress: Progress | None = None) -> Path:
+    """The codes of ``data``'s test items and their default maps, into ``folder``;
+    ``on_progress(message)`` hears when that starts (a first UMAP can take tens of seconds)."""
+    from explorer.catalog import write_precomputed
+    from explorer.checkpoint import load_checkpoint
+
+    # A neighbour graph needs more items than neighbours; PCA maps any number.
+    maps = [cfg for cfg in DEFAULT_MAPS if cfg.method == "pca" or len(data.x_test) > 2 * cfg.n_neighbors]
+    if on_progress is not None:
+        on_progress(f"computing the default maps ({', '.join(c.method.upper() for c in maps)})...")
+    write_precomputed(folder, load_checkpoint(folder).model, data, maps)
+    return folder
 
 
 def _takes(fn: OnnxFunction, data: Dataset) -> bool:

@@ -964,15 +964,20 @@ def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError("Give --codes alone, or --encoder and --decoder: not both.")
         from explorer.codes_import import import_codes
 
-        out = import_codes(args.codes, args.out, labels=args.labels, data=data, overwrite=args.overwrite)
+        out = import_codes(args.codes, args.out, labels=args.labels, data=data, overwrite=args.overwrite,
+                           on_progress=_say)
         return {"out": str(out), "latent_dim": byo.read_latent_dim(out), "decoder": False}
     if not (args.encoder and args.decoder and args.data):
         raise UsageError("import needs --encoder, --decoder and --data (or --codes FILE).")
     if args.labels is not None:
         raise UsageError("--labels goes with --codes; a model's labels come from --data.")
     out = byo.import_onnx(args.encoder, args.decoder, data, args.out, likelihood=args.likelihood,
-                          decoder_output=args.decoder_output, overwrite=args.overwrite)
+                          decoder_output=args.decoder_output, overwrite=args.overwrite, on_progress=_say)
     return {"out": str(out), "latent_dim": byo.read_latent_dim(out)}
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 COMMANDS = {

@@ -9,6 +9,7 @@ hover texts, exports and neighbours show them."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,9 +133,10 @@ def _items_for(codes: CodesFile, data: Dataset, filename: str) -> tuple[np.ndarr
 
 
 def import_codes(codes_path: str | Path, out: str | Path, *, labels: str | None = None,
-                 data: str | DataConfig | Dataset | None = None, overwrite: bool = False) -> Path:
+                 data: str | DataConfig | Dataset | None = None, overwrite: bool = False,
+                 on_progress: Callable[[str], None] | None = None) -> Path:
     """Write a codes-only folder at ``out`` from the codes file at ``codes_path``."""
-    from explorer.byo import resolve_data
+    from explorer.byo import resolve_data, write_default_maps
 
     codes_path = Path(codes_path)
     codes = read_codes(codes_path, labels)
@@ -172,7 +174,8 @@ def import_codes(codes_path: str | Path, out: str | Path, *, labels: str | None 
     def write_codes(tmp: Path) -> None:
         atomic_write_npz(tmp / IMPORTED_CODES_FILE, {"train": codes.z[train_idx], "test": codes.z[test_idx]})
 
-    return save_folder(out, config, write_codes, overwrite=overwrite, dataset=stored)
+    folder = save_folder(out, config, write_codes, overwrite=overwrite, dataset=stored)
+    return write_default_maps(folder, stored, on_progress)
 
 
 def _paired_split(name: str, kind: str, items: np.ndarray, y: np.ndarray | None, train_idx: np.ndarray,

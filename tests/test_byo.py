@@ -135,7 +135,8 @@ def test_explore_page_opens_an_imported_model(imported, monkeypatch, tmp_path):
 def test_explorer_export_writes_a_folder_every_command_opens(tmp_path):
     ae = _their_trained_ae()
     out = explorer.export(ae.enc, ae.dec, "digits", tmp_path / "exported")
-    assert {p.name for p in out.iterdir()} == {"config.json", "encoder.onnx", "decoder.onnx"}
+    assert {p.name for p in out.iterdir()} == {"config.json", "encoder.onnx", "decoder.onnx", "codes.npz",
+                                              "projections"}
     code, out_text, err = _run(["evaluate", str(out), "--json"])
     assert code == 0, err
     assert json.loads(out_text)["latent_dim"] == 4

@@ -220,3 +220,14 @@ def test_every_page_opens_on_a_codes_folder(digit_codes, env, monkeypatch, url_p
     no_errors(at)
     if url_path in ("denoise", "arithmetic", "labels", "interpolation"):
         assert any("codes only" in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_an_imported_folder_opens_its_default_maps_from_files(digit_codes):
+    """The app's codes of the folder hit the PCA and UMAP maps stored at import."""
+    from explorer.byo import DEFAULT_MAPS
+    from explorer.catalog import PROJECTIONS_DIR, projection_cache_dir
+
+    stored = stored_dataset(digit_codes)
+    z = encode_all(load_checkpoint(digit_codes).model, stored.x_test).numpy()
+    for cfg in DEFAULT_MAPS:
+        assert projection_cache_dir(digit_codes, z, cfg) == digit_codes / PROJECTIONS_DIR, cfg.method
