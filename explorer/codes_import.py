@@ -21,7 +21,7 @@ from explorer.checkpoint import FORMAT_VERSION, library_versions, save_folder
 from explorer.config import DataConfig, ModelConfig, TrainConfig, to_dict
 from explorer.data import Dataset
 from explorer.data.base import encode_labels, split
-from explorer.data.uploads import read_bounded, read_csv, read_npz
+from explorer.data.uploads import max_data_bytes, read_bounded, read_csv, read_npz
 from explorer.errors import DataError
 from explorer.io import atomic_write_npz
 from explorer.models.stored_codes import CODES_MODEL_NAME, IMPORTED_CODES_FILE, StoredCodes
@@ -32,6 +32,7 @@ MIN_CODES = 4  # a train/test split needs a few of each
 
 @dataclass(frozen=True, eq=False)
 class CodesFile:
+    filename: str
     z: np.ndarray  # (n, latent_dim) float32
     labels: np.ndarray | None  # raw label values, one per code
     columns: tuple[str, ...]  # one name per code dimension
@@ -42,24 +43,37 @@ def read_codes(path: str | Path, labels: str | None = None) -> CodesFile:
     labels as ``y``; a ``.csv`` or ``.parquet`` with one numeric column per dimension and
     ``labels`` naming the label column, if any."""
     path = Path(path).expanduser()
-    suffix = path.suffix.lower()
+    _check_suffix(path.name)
+    return read_codes_bytes(read_bounded(path), path.name, labels)
+
+
+def _check_suffix(filename: str) -> str:
+    suffix = Path(filename).suffix.lower()
     if suffix not in CODES_SUFFIXES:
-        raise DataError(f"{path.name}: codes must be a {', '.join(CODES_SUFFIXES)} file, "
+        raise DataError(f"{filename}: codes must be a {', '.join(CODES_SUFFIXES)} file, "
                         f"not {suffix or '(no extension)'!r}.")
-    data = read_bounded(path)
+    return suffix
+
+
+def read_codes_bytes(data: bytes, filename: str, labels: str | None = None) -> CodesFile:
+    """``read_codes`` of a file's bytes (an upload), the kind told by ``filename``."""
+    suffix = _check_suffix(filename)
     if not data:
-        raise DataError(f"{path.name} is empty (0 bytes).")
+        raise DataError(f"{filename} is empty (0 bytes).")
+    if len(data) > max_data_bytes():
+        raise DataError(f"{filename} holds {len(data):,} bytes, over the data limit; "
+                        "LATENT_EXPLORER_MAX_DATA_BYTES raises it.")
     if suffix == ".npz":
         if labels not in (None, "y"):
-            raise DataError(f"{path.name}: in an .npz the labels are the array 'y'; drop --labels "
+            raise DataError(f"{filename}: in an .npz the labels are the array 'y'; drop --labels "
                             f"{labels!r} or save with np.savez(path, z=codes, y=labels).")
-        z, y, _ = read_npz(data, path.name)
+        z, y, _ = read_npz(data, filename)
         columns = None
     elif suffix == ".csv":
-        z, y, columns = read_csv(data, path.name, labels)
+        z, y, columns = read_csv(data, filename, labels)
     else:
-        z, y, columns = _read_parquet(data, path.name, labels)
-    return _checked(path.name, z, y, columns)
+        z, y, columns = _read_parquet(data, filename, labels)
+    return _checked(filename, z, y, columns)
 
 
 def _read_parquet(data: bytes, filename: str,
@@ -113,7 +127,7 @@ def _checked(filename: str, z: np.ndarray, y: np.ndarray | None,
         if y.dtype.kind == "f" and not np.isfinite(y).all():
             raise DataError(f"{filename}: some labels are NaN or infinite; label every code.")
     names = tuple(columns) if columns else tuple(f"z{i + 1}" for i in range(z.shape[1]))
-    return CodesFile(z, y, names)
+    return CodesFile(filename, z, y, names)
 
 
 def _items_for(codes: CodesFile, data: Dataset, filename: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -132,21 +146,21 @@ def _items_for(codes: CodesFile, data: Dataset, filename: str) -> tuple[np.ndarr
                     "(train first, then test).")
 
 
-def import_codes(codes_path: str | Path, out: str | Path, *, labels: str | None = None,
+def import_codes(source: str | Path | CodesFile, out: str | Path, *, labels: str | None = None,
                  data: str | DataConfig | Dataset | None = None, overwrite: bool = False,
                  on_progress: Callable[[str], None] | None = None) -> Path:
-    """Write a codes-only folder at ``out`` from the codes file at ``codes_path``."""
+    """Write a codes-only folder at ``out`` from the codes file at ``source`` (or codes
+    already read: ``labels`` is then the column they were read with)."""
     from explorer.byo import resolve_data, write_default_maps
 
-    codes_path = Path(codes_path)
-    codes = read_codes(codes_path, labels)
-    name = codes_path.stem or "codes"
+    codes = source if isinstance(source, CodesFile) else read_codes(source, labels)
+    name = Path(codes.filename).stem or "codes"
     if data is None:
         items, kind, item_labels, data_cfg = codes.z, "tabular", None, DataConfig(name="upload", path=name)
         features: tuple[str, ...] | None = codes.columns
     else:
         dataset, data_cfg, _ = resolve_data(data)
-        items, item_labels = _items_for(codes, dataset, codes_path.name)
+        items, item_labels = _items_for(codes, dataset, codes.filename)
         kind, features, name = dataset.kind, dataset.feature_names, dataset.name
     raw = codes.labels if codes.labels is not None else item_labels
     if raw is None:
@@ -166,7 +180,7 @@ def import_codes(codes_path: str | Path, out: str | Path, *, labels: str | None 
     config: dict[str, Any] = {
         "format_version": FORMAT_VERSION, "model": to_dict(cfg), "data": to_dict(data_cfg),
         "train": to_dict(TrainConfig()), "metrics": {}, "history": {}, "versions": library_versions(),
-        "codes": {"file": codes_path.name, "labels": labels, "columns": list(codes.columns),
+        "codes": {"file": codes.filename, "labels": labels, "columns": list(codes.columns),
                   "with_items": data is not None},
         "summary": f"imported codes: {len(codes.z):,} codes of {codes.z.shape[1]} numbers, no decoder",
     }

@@ -231,3 +231,18 @@ def test_an_imported_folder_opens_its_default_maps_from_files(digit_codes):
     z = encode_all(load_checkpoint(digit_codes).model, stored.x_test).numpy()
     for cfg in DEFAULT_MAPS:
         assert projection_cache_dir(digit_codes, z, cfg) == digit_codes / PROJECTIONS_DIR, cfg.method
+
+
+def test_an_uploaded_codes_file_reads_like_one_on_disk(tmp_path):
+    z, labels = _blobs()
+    path = _write(tmp_path / "codes.parquet", z, labels)
+    from explorer.codes_import import read_codes_bytes
+
+    uploaded = read_codes_bytes(path.read_bytes(), "codes.parquet", "animal")
+    on_disk = read_codes(path, "animal")
+    np.testing.assert_array_equal(uploaded.z, on_disk.z)
+    np.testing.assert_array_equal(uploaded.labels, on_disk.labels)
+    out = import_codes(uploaded, tmp_path / "up", labels="animal")
+    assert stored_dataset(out).class_names == ("cat", "dog")
+    with pytest.raises(DataError, match="empty"):
+        read_codes_bytes(b"", "codes.csv")

@@ -18,6 +18,7 @@ from explorer.jobs import TrainingJob
 from explorer.metrics import evaluate
 from explorer.models import MODELS, build_model, model_config
 from explorer.timeline import TIMELINE_ITEMS
+from explorer.ui.codes_upload import codes_upload_panel
 from explorer.ui.timeline_page import timeline_figure, timeline_panel
 from explorer.ui.widgets import guarded
 
@@ -154,6 +155,7 @@ def model_controls(data: Dataset) -> tuple[ModelConfig, TrainConfig] | None:
 @guarded
 def train_page() -> None:
     st.title("Train a model")
+    codes_upload_panel()
     job: TrainingJob | None = st.session_state.get("job")
     running = job is not None and not job.snapshot().finished
     # The form stays on the page during a run: Streamlit forgets the values of widgets it does
