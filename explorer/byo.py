@@ -27,6 +27,7 @@ from explorer.models.onnx_model import (
     check_pair,
 )
 from explorer.onnx_io import OnnxFunction, OnnxModelError, export_decoder_onnx, export_encoder_onnx
+from explorer.projection import MIN_UMAP_CODES
 
 Progress = Callable[[str], None]  # hears a line of progress
 
@@ -140,8 +141,7 @@ def write_default_maps(folder: Path, data: Dataset, on_progress: Progress | None
     from explorer.catalog import write_precomputed
     from explorer.checkpoint import load_checkpoint
 
-    # A neighbour graph needs more items than neighbours; PCA maps any number.
-    maps = [cfg for cfg in DEFAULT_MAPS if cfg.method == "pca" or len(data.x_test) > 2 * cfg.n_neighbors]
+    maps = [cfg for cfg in DEFAULT_MAPS if cfg.method != "umap" or len(data.x_test) >= MIN_UMAP_CODES]
     if on_progress is not None:
         on_progress(f"computing the default maps ({', '.join(c.method.upper() for c in maps)})...")
     write_precomputed(folder, load_checkpoint(folder).model, data, maps)

@@ -526,6 +526,10 @@ def _save_cached(path: Path, arrays: dict[str, np.ndarray]) -> None:
     atomic_write_npz(path, arrays, compressed=False)
 
 
+# Below this umap's spectral initialisation fails (numpy and scipy errors, measured).
+MIN_UMAP_CODES = 4
+
+
 def project(
     z: np.ndarray,
     cfg: ProjectionConfig,
@@ -555,6 +559,9 @@ def project(
             report(1.0, "Loaded from cache")
             return Projection(embedding, cfg, projector, time.perf_counter() - start, cached=True)
 
+    if cfg.method == "umap" and len(z) < MIN_UMAP_CODES:
+        raise ProjectionError(f"UMAP needs at least {MIN_UMAP_CODES} codes to map, not {len(z)}; "
+                              "use PCA for so few.")
     projector = make_projector(cfg).fit(z, report)
     embedding = projector.embedding_
     if path is not None:

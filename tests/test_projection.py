@@ -327,3 +327,14 @@ def test_warm_umap_is_safe_to_call_twice() -> None:
     start = time.perf_counter()
     warm_umap(NUMBA_CACHE)
     assert time.perf_counter() - start < 0.1
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_umap_of_too_few_codes_is_one_line(n: int) -> None:
+    with pytest.raises(ProjectionError, match=f"at least 4 codes to map, not {n}"):
+        project(np.random.default_rng(0).normal(size=(n, 5)), ProjectionConfig(method="umap"))
+
+
+def test_umap_maps_the_fewest_codes_it_allows() -> None:
+    codes = np.random.default_rng(0).normal(size=(4, 5))
+    assert project(codes, ProjectionConfig(method="umap")).embedding.shape == (4, 2)
