@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from explorer.checkpoint import FORMAT_VERSION, library_versions, save_folder
 from explorer.config import DataConfig, ModelConfig, TrainConfig, to_dict
@@ -169,14 +168,12 @@ def import_codes(source: str | Path | CodesFile, out: str | Path, *, labels: str
         y, class_names = raw.astype(np.int64), dataset.class_names
     else:
         y, class_names = encode_labels(raw)
-    # The items and their codes go through one split, so they stay paired.
-    order = split(name, kind, np.arange(len(items), dtype=np.float32)[:, None], y, 0.2, 0)
-    train_idx = order.x_train[:, 0].numpy().astype(np.int64)
-    test_idx = order.x_test[:, 0].numpy().astype(np.int64)
-    stored = _paired_split(name, kind, items, y, train_idx, test_idx, class_names, features)
+    stored = split(name, kind, items, y, 0.2, 0, class_names, features if kind == "tabular" else None)
     cfg = ModelConfig(name=CODES_MODEL_NAME, input_shape=tuple(items.shape[1:]),
                       latent_dim=codes.z.shape[1], hidden=(), channels=())
-    StoredCodes(cfg, items, codes.z)  # the table builds: one code per item
+    # The lookup table pairs each item of the split with its code, as it will on every load.
+    table = StoredCodes(cfg, items, codes.z)
+    paired = {part: table.encode(getattr(stored, f"x_{part}")).numpy() for part in ("train", "test")}
     config: dict[str, Any] = {
         "format_version": FORMAT_VERSION, "model": to_dict(cfg), "data": to_dict(data_cfg),
         "train": to_dict(TrainConfig()), "metrics": {}, "history": {}, "versions": library_versions(),
@@ -186,20 +183,7 @@ def import_codes(source: str | Path | CodesFile, out: str | Path, *, labels: str
     }
 
     def write_codes(tmp: Path) -> None:
-        atomic_write_npz(tmp / IMPORTED_CODES_FILE, {"train": codes.z[train_idx], "test": codes.z[test_idx]})
+        atomic_write_npz(tmp / IMPORTED_CODES_FILE, paired)
 
     folder = save_folder(out, config, write_codes, overwrite=overwrite, dataset=stored)
     return write_default_maps(folder, stored, on_progress)
-
-
-def _paired_split(name: str, kind: str, items: np.ndarray, y: np.ndarray | None, train_idx: np.ndarray,
-               test_idx: np.ndarray, class_names: tuple[str, ...] | None,
-               feature_names: tuple[str, ...] | None) -> Dataset:
-    """``items`` and labels split by the given indices."""
-    def part(idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x = torch.from_numpy(np.ascontiguousarray(items[idx], dtype=np.float32))
-        return x, None if y is None else torch.from_numpy(y[idx].astype(np.int64))
-
-    (x_train, y_train), (x_test, y_test) = part(train_idx), part(test_idx)
-    return Dataset(name=name, kind=kind, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
-                   class_names=class_names, feature_names=feature_names if kind == "tabular" else None)

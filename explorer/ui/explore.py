@@ -199,9 +199,7 @@ def codes_only_panel(ctx: Context) -> None:
         st.caption("Click a point on the map to see its item and code.")
         return
     show_items(ctx.data, ctx.view.x[item : item + 1].numpy(), [ctx.label(item)], key="inspect_items")
-    code = ", ".join(f"{v:+.2f}" for v in ctx.view.z[item][:8])
-    st.caption(f"code: [{code}{', …' if ctx.view.z.shape[1] > 8 else ''}]")
-    share_state(item=item)
+    code_caption(ctx, item)
 
 
 def restore_picks(n: int) -> None:
@@ -467,6 +465,11 @@ def inspect_panel(ctx: Context) -> None:
         [ctx.label(item), f"reconstruction (SSE {err:.2f})"],
         key="inspect_items",
     )
+    code_caption(ctx, item)
+
+
+def code_caption(ctx: Context, item: int) -> None:
+    """The picked item's code (its first 8 numbers) under its images; the pick goes in the link."""
     code = ", ".join(f"{v:+.2f}" for v in ctx.view.z[item][:8])
     st.caption(f"code: [{code}{', …' if ctx.view.z.shape[1] > 8 else ''}]")
     share_state(item=item)

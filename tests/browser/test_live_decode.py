@@ -147,6 +147,22 @@ def image_pixels(page, src: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(raw)).convert("L"), dtype=np.float32)
 
 
+def drag_held(page, slider, sent: list, steps: int, step_px: float) -> int:
+    """Press on the thumb of ``slider`` (its range input) and move right in ``steps`` steps of
+    ``step_px``, as a person drags, leaving the button down; returns how many messages the
+    page sent (``sent`` collects them) meanwhile."""
+    thumb = slider.locator("xpath=../..").bounding_box()
+    x, y = thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2
+    page.wait_for_timeout(500)
+    before = len(sent)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for k in range(steps):
+        page.mouse.move(x + step_px * (k + 1), y)
+        page.wait_for_timeout(50)
+    return len(sent) - before
+
+
 def test_dragging_t_decodes_in_the_page_and_the_server_hears_the_end(page, app_url):
     sent: list[object] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
@@ -155,16 +171,7 @@ def test_dragging_t_decodes_in_the_page_and_the_server_hears_the_end(page, app_u
     panel = bs.tab_panel(page, "Interpolate")
     expect(panel.locator(IMAGE).filter(has_text="t = 0.20")).to_have_count(1, timeout=30_000)
     server_before = page.evaluate(bs.JS_IMAGE_SRC, "t = ")
-    thumb = panel.locator('input[type="range"][aria-label="t"]').locator("xpath=../..").bounding_box()
-    x, y = thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2
-    page.wait_for_timeout(500)
-    before = len(sent)
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for k in range(12):
-        page.mouse.move(x + 10 * (k + 1), y)
-        page.wait_for_timeout(50)
-    during = len(sent) - before
+    during = drag_held(page, panel.locator('input[type="range"][aria-label="t"]'), sent, steps=12, step_px=10)
     drawn = page.evaluate("() => window.__leLive.follows.slice(-1)[0]")
     page_src = page.evaluate(bs.JS_IMAGE_SRC, "t = ")
     page.mouse.up()
@@ -195,16 +202,7 @@ def test_dragging_a_latent_slider_decodes_that_dimension_in_the_page(page, app_u
     label = first.get_attribute("aria-label")
     assert label not in ("z2", "z3"), label
     server_before = page.evaluate(bs.JS_IMAGE_SRC, "decoded")
-    thumb = first.locator("xpath=../..").bounding_box()
-    x, y = thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2
-    page.wait_for_timeout(500)
-    before = len(sent)
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for k in range(10):
-        page.mouse.move(x + 8 * (k + 1), y)
-        page.wait_for_timeout(50)
-    during = len(sent) - before
+    during = drag_held(page, first, sent, steps=10, step_px=8)
     page_src = page.evaluate(bs.JS_IMAGE_SRC, "decoded")
     page.mouse.up()
     assert during == 0, f"{during} messages went to the server while {label} was dragged"
