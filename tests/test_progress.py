@@ -44,11 +44,14 @@ def explorer_syncs(monkeypatch):
 def test_a_run_syncs_far_less_often_than_it_steps(digits, explorer_syncs):
     cfg = TrainConfig(epochs=3, batch_size=8)
     steps = math.ceil(len(digits.x_train) / cfg.batch_size) * cfg.epochs
-    fit(_model(digits), digits, cfg)
-    # Per run: the input checks; per epoch: the epoch means, the test losses, the report at
-    # the epoch's end; and one report per REPORT_SECONDS of wall time. Syncing per step
-    # would give at least one per step.
-    assert explorer_syncs["n"] < steps / 10, (explorer_syncs["n"], steps)
+    reports = []
+    fit(_model(digits), digits, cfg, on_step=reports.append)
+    # Each report costs one sync, and how many reports fall due depends on wall time (one per
+    # REPORT_SECONDS, bounded in the next test), so a loaded machine adds reports, not syncs
+    # per step. Beyond the reports: the input checks per run, and per epoch the epoch means
+    # and test losses (14 for this run). Syncing per step would leave at least one per step.
+    beyond_reports = explorer_syncs["n"] - len(reports)
+    assert 0 <= beyond_reports < steps / 20, (explorer_syncs["n"], len(reports), steps)
 
 
 def test_reports_are_throttled_yet_cover_every_step_and_end_each_epoch_exactly(digits):
