@@ -221,8 +221,31 @@ def latent_scatter(
     return fig
 
 
+PROBE_STEPS = 60
+# A data point this close to the clicked probe point (in grid cells, on each axis) was the
+# target: plotly picks the marker centre nearest the pointer, so a probe point a pixel nearer
+# than the centre of the point under the pointer took clicks meant for the point.
+POINT_SNAP_CELLS = 0.25
+
+
+def point_at_probe(
+    points: np.ndarray, probe: tuple[float, float], x_range: tuple[float, float],
+    y_range: tuple[float, float], steps: int = PROBE_STEPS,
+) -> int | None:
+    """The index of the data point nearest a clicked probe point of the grid that
+    ``add_probe_grid(x_range, y_range, steps)`` drew, if it lies within ``POINT_SNAP_CELLS`` of a
+    grid cell of it on both axes; None when the click was on empty space."""
+    cell = np.array([x_range[1] - x_range[0], y_range[1] - y_range[0]], dtype=float) / (steps - 1)
+    cell[cell <= 0] = 1.0
+    offsets = np.abs(np.asarray(points[:, :2], dtype=float) - np.asarray(probe, dtype=float)) / cell
+    near = np.flatnonzero((offsets <= POINT_SNAP_CELLS).all(axis=1))
+    if not near.size:
+        return None
+    return int(near[np.argmin((offsets[near] ** 2).sum(axis=1))])
+
+
 def add_probe_grid(
-    fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float], steps: int = 60,
+    fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float], steps: int = PROBE_STEPS,
     label: bool = True,
 ) -> go.Figure:
     """Add an invisible, clickable ``steps`` x ``steps`` grid named ``"probe"`` to a 2-D map.

@@ -209,6 +209,19 @@ def test_probe_grid_is_invisible_clickable_and_negative():
     assert _customdata(fig.data[0]).min() >= 0
 
 
+def test_a_probe_click_beside_a_data_point_is_a_click_on_the_point():
+    # Grid over x in [0, 10], y in [0, 20] with 11 steps: cells of 1 by 2.
+    points = np.array([[3.2, 8.3], [3.1, 7.7], [6.0, 6.0], [9.0, 1.0]])
+    at = lambda probe: plots.point_at_probe(points, probe, (0.0, 10.0), (0.0, 20.0), steps=11)  # noqa: E731
+    assert at((3.0, 8.0)) == 1  # both within a quarter cell: the nearer one in cells
+    assert at((6.0, 6.4)) == 2  # 0.2 of a y cell away
+    assert at((6.0, 7.0)) is None  # half a y cell away: empty space beside the point
+    assert at((6.3, 6.0)) is None  # 0.3 of an x cell away
+    assert at((0.0, 0.0)) is None
+    # A degenerate axis (all points on one line) has no cells to divide by.
+    assert plots.point_at_probe(points[:1], (3.2, 8.3), (3.2, 3.2), (8.3, 8.3)) == 0
+
+
 @pytest.mark.parametrize("dim", [2, 3])
 def test_path_and_points_overlay(dim):
     fig = plots.latent_scatter(RNG.normal(size=(20, dim)))

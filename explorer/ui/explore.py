@@ -298,8 +298,8 @@ def prior_codes(ctx: Context, o: Overlays) -> torch.Tensor:
 def map_panel(ctx: Context, o: Overlays, probe_label: bool = True) -> None:
     # Consume the click before drawing: the figure shows the pick (ring, path), and a changed
     # figure is a new chart to Streamlit, whose selection would otherwise be lost.
-    handle_selection(st.session_state.get("map"))
     emb = ctx.proj.embedding
+    handle_selection(st.session_state.get("map"), emb)
     labels = ctx.view.labels
     values, value_name = None, ""
     if o.color_by == "reconstruction error":
@@ -329,7 +329,7 @@ def map_panel(ctx: Context, o: Overlays, probe_label: bool = True) -> None:
         fig = plots.add_outline(fig, sphere.hammer_outline(), name="edge of the sphere")
     if emb.shape[1] == 2 and ctx.model.has_decoder:  # empty space is clicked to decode there
         lo, hi = probe_extent(emb)
-        fig = plots.add_probe_grid(fig, (lo[0], hi[0]), (lo[1], hi[1]), steps=60, label=probe_label)
+        fig = plots.add_probe_grid(fig, (lo[0], hi[0]), (lo[1], hi[1]), label=probe_label)
     a, b = st.session_state.get("a"), st.session_state.get("b")
     if a is not None and b is not None:
         path = latent.interpolate(
@@ -369,7 +369,7 @@ def map_panel(ctx: Context, o: Overlays, probe_label: bool = True) -> None:
     )
     map_events(ctx.data, [ctx.label(i) for i in range(len(emb))], target="map", key="map_events",
                on_pick=pick_item)
-    handle_selection(event)
+    handle_selection(event, emb)
     if not ctx.model.has_decoder:
         st.caption("Click a point to inspect it. Scroll to zoom, double-click to reset.")
     elif emb.shape[1] == 2:
@@ -381,7 +381,7 @@ def map_panel(ctx: Context, o: Overlays, probe_label: bool = True) -> None:
     downloads(ctx, fig)
 
 
-def handle_selection(event) -> None:
+def handle_selection(event, emb: np.ndarray) -> None:
     points = selected_points(event)
     if not points:
         return
@@ -389,6 +389,11 @@ def handle_selection(event) -> None:
     index = point_index(point)
     if index is None:
         return
+    if index < 0:  # a probe point right beside a data point: the click was on the point
+        lo, hi = probe_extent(emb)
+        clicked = (float(point["x"]), float(point["y"]))
+        item = plots.point_at_probe(emb, clicked, (lo[0], hi[0]), (lo[1], hi[1]))
+        index = index if item is None else item
     marker = ("probe", point.get("x"), point.get("y")) if index < 0 else ("item", index)
     if st.session_state.get("last_click") == marker:
         return  # the same selection reported again on an unrelated rerun
