@@ -223,8 +223,9 @@ def latent_scatter(
 
 PROBE_STEPS = 60
 # A data point this close to the clicked probe point (in grid cells, on each axis) was the
-# target: plotly picks the marker centre nearest the pointer, so a probe point a pixel nearer
-# than the centre of the point under the pointer took clicks meant for the point.
+# target: on a CI clone a probe point a pixel from item #246 took a click meant for the item
+# (plotly's pick rule for that case is not pinned down; a direct click on a probe beside a
+# point went to the point in every layout tried since).
 POINT_SNAP_CELLS = 0.25
 
 
