@@ -8,6 +8,7 @@ from explorer.projection import configure_numba_cache
 
 from explorer.ui.anomaly_page import anomaly_page
 from explorer.ui.arithmetic_page import arithmetic_page
+from explorer.ui.beta_page import beta_page
 from explorer.ui.compare import compare_page
 from explorer.ui.denoise_page import denoise_page
 from explorer.ui.explore import explore_page
@@ -44,6 +45,7 @@ st.navigation(
             st.Page(train_page, title="Train", icon=":material/model_training:", url_path="train"),
             st.Page(timeline_page, title="Timeline", icon=":material/slow_motion_video:",
                     url_path="timeline"),
+            st.Page(beta_page, title="Beta scrubber", icon=":material/tune:", url_path="beta"),
         ],
         "What it is for": [
             st.Page(anomaly_page, title="Anomalies", icon=":material/report:", url_path="anomalies"),

@@ -93,21 +93,36 @@ def list_models(runs: Path | None = None, pretrained: Path = PRETRAINED_DIR) -> 
         for folder in folders:
             if source != "opened" and opened is not None and folder.resolve() == opened:
                 continue  # listed once, first
-            try:
-                config = read_config(folder)
-            except CheckpointError:
-                continue
-            data_name = config.get("data", {}).get("name", "?")
-            entries.append(ModelEntry(
-                path=folder, source=source, model_name=config["model"].get("name", "?"),
-                latent_dim=int(config["model"].get("latent_dim", 0)), data_name=data_name,
-                display_data=config.get("display_data", data_name),
-                summary=config.get("summary", ""),
-                metrics=tuple(sorted((k, float(v)) for k, v in config.get("metrics", {}).items())),
-                variational=_is_variational(config),
-                has_decoder=config["model"].get("name") != CODES_MODEL_NAME,
-            ))
+            entry = _entry(folder, source)
+            if entry is not None:
+                entries.append(entry)
     return entries
+
+
+def list_family(folder: Path) -> list[ModelEntry]:
+    """The readable checkpoints inside a family folder (``beta_family``), which ``list_models``
+    does not list one by one."""
+    if not folder.is_dir():
+        return []
+    entries = (_entry(p, "pretrained") for p in sorted(folder.iterdir()) if p.is_dir())
+    return [e for e in entries if e is not None]
+
+
+def _entry(folder: Path, source: str) -> ModelEntry | None:
+    try:
+        config = read_config(folder)
+    except CheckpointError:
+        return None
+    data_name = config.get("data", {}).get("name", "?")
+    return ModelEntry(
+        path=folder, source=source, model_name=config["model"].get("name", "?"),
+        latent_dim=int(config["model"].get("latent_dim", 0)), data_name=data_name,
+        display_data=config.get("display_data", data_name),
+        summary=config.get("summary", ""),
+        metrics=tuple(sorted((k, float(v)) for k, v in config.get("metrics", {}).items())),
+        variational=_is_variational(config),
+        has_decoder=config["model"].get("name") != CODES_MODEL_NAME,
+    )
 
 
 def write_precomputed(folder: Path, model: Autoencoder, data: Dataset,

@@ -216,3 +216,26 @@ def timeline_map(frames: np.ndarray, epochs: Sequence[int], labels: np.ndarray |
 
 def _class_name(label: int, class_names: Sequence[str] | None) -> str:
     return class_names[label] if class_names and label < len(class_names) else str(label)
+
+
+def beta_tradeoff(betas: Sequence[float], measures: Mapping[str, Sequence[float]],
+                  current: float | None = None) -> go.Figure:
+    """One small panel per measure of a beta family (reconstruction, KL, ...) over beta, with
+    the member on view ringed. Beta runs from 0, so the members sit at even steps, named."""
+    from plotly.subplots import make_subplots
+
+    names = [f"{b:g}" for b in betas]
+    fig = make_subplots(1, len(measures), subplot_titles=list(measures), horizontal_spacing=0.08)
+    for column, values in enumerate(measures.values(), start=1):
+        fig.add_trace(go.Scatter(x=names, y=list(values), mode="lines+markers", showlegend=False,
+                                 line={"color": TEST_COLOR},
+                                 hovertemplate="beta %{x}: %{y:.3g}<extra></extra>"), 1, column)
+        if current is not None and current in betas:
+            at = list(betas).index(current)
+            fig.add_trace(go.Scatter(x=[names[at]], y=[list(values)[at]], mode="markers", showlegend=False,
+                                     marker={"size": 16, "symbol": "circle-open", "color": "#d62728",
+                                             "line": {"width": 3}}, hoverinfo="skip"), 1, column)
+    fig.update_xaxes(title_text="beta", type="category")
+    fig.update_layout(height=260, **_LAYOUT)
+    fig.update_annotations(font_size=13)
+    return fig

@@ -196,6 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
     regularity.add_argument("--n-prior", type=_positive_int, default=2000, help="prior samples to decode")
     regularity.add_argument("--seed", type=_seed, default=0)
 
+    beta = command("beta", "the beta scrubber's family: one model at several KL weights beta, member "
+                   "by member (reconstruction, KL, the aggregate posterior against N(0, I), regularity)")
+    beta.add_argument("family", nargs="?", default=None,
+                      help="a folder of checkpoints that differ only in beta "
+                           "(default: the shipped pretrained/mnist-beta-2d)")
+    beta.add_argument("--measure", action="store_true",
+                      help="measure now (trains the judging classifier, about a minute) instead of "
+                           "reading the measures stored with the family")
+    beta.add_argument("--seed", type=_seed, default=0)
+
     seams = command("stretch", "where the decoder jumps: its local stretch over the map's plane, inside "
                                "classes against between them and near the codes against far")
     seams.add_argument("checkpoint")
@@ -694,6 +704,41 @@ def cmd_regularity(args: argparse.Namespace) -> dict[str, Any] | str:
     return _regularity_text(values, readings, verdicts)
 
 
+def cmd_beta(args: argparse.Namespace) -> dict[str, Any] | str:
+    from explorer import beta_family
+    from explorer.data.sample import PRETRAINED_DIR
+
+    folder = Path(args.family) if args.family else PRETRAINED_DIR / beta_family.BETA_FAMILY_DIR
+    members = beta_family.read_family(folder)
+    reports = None if args.measure else beta_family.read_family_report(folder, members)
+    measured_now = reports is None
+    if reports is None:
+        from explorer.regularity import fit_judge
+
+        data = beta_family.shown_data(members)
+        print(f"training a classifier of {data.name} to judge decoded items...", file=sys.stderr)
+        judge = None if data.y_train is None else fit_judge(data.x_train.numpy(), data.y_train.numpy(),
+                                                            seed=args.seed)
+        labels = None if data.y_test is None else data.y_test.numpy()
+        reports = beta_family.measure_family(members, judge, labels, seed=args.seed)
+    _, rotations = beta_family.aligned_maps(members)
+    result = {"family": str(folder), "reference_beta": members[beta_family.reference_member(members)].beta,
+              "measured": "now" if measured_now else "stored",
+              "members": [{**r.as_dict(), "rotation": rot.round(6).tolist()}
+                          for r, rot in zip(reports, rotations)]}
+    return result if args.json else _beta_text(reports)
+
+
+def _beta_text(reports) -> str:
+    columns = ("beta", "recon_sse", "kl", "prior_gap", "active_units", "prior_valid", "midpoint_valid")
+    lines = ["  ".join(f"{c:>14}" for c in columns)]
+    for r in reports:
+        values = (r.beta, r.recon_sse, r.kl, r.prior_gap, r.active_units, r.regularity.prior_valid,
+                  r.regularity.midpoint_valid)
+        lines.append("  ".join(f"{'—' if v is None else f'{v:.3g}':>14}" for v in values))
+    return "\n".join(lines)
+
+
 def _regularity_judge(args: argparse.Namespace, data):
     """The classifier that judges decoded items: trained on ``--judge-data`` if given, else on
     ``data``'s training split; None without labels."""
@@ -993,6 +1038,7 @@ COMMANDS = {
     "knn": cmd_knn,
     "finetune": cmd_finetune,
     "regularity": cmd_regularity,
+    "beta": cmd_beta,
     "samplers": cmd_samplers,
     "stretch": cmd_stretch,
     "interpolate": cmd_interpolate,

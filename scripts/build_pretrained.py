@@ -19,6 +19,13 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from explorer.beta_family import (  # noqa: E402
+    BETA_FAMILY_DIR,
+    FAMILY_BETAS,
+    measure_family,
+    read_family,
+    write_family_report,
+)
 from explorer.catalog import PROJECTIONS_DIR, write_precomputed  # noqa: E402
 from explorer.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from explorer.config import DataConfig, ModelConfig, ProjectionConfig, TrainConfig  # noqa: E402
@@ -26,6 +33,7 @@ from explorer.data import load_dataset  # noqa: E402
 from explorer.data.sample import PRETRAINED_DIR, write_mnist_sample  # noqa: E402
 from explorer.metrics import evaluate  # noqa: E402
 from explorer.models import MODELS, Autoencoder, build_model  # noqa: E402
+from explorer.regularity import fit_judge  # noqa: E402
 from explorer.timeline import Timeline, TimelineRecorder, read_timeline  # noqa: E402
 from explorer.train import History, fit  # noqa: E402
 
@@ -40,6 +48,7 @@ class Recipe:
     # Record the training timeline (500 test codes per epoch, ~4 KB an epoch for a 2-D code)
     # for the Timeline page.
     timeline: bool = False
+    projections: tuple[str, ...] = ("pca", "umap", "tsne")  # precomputed for the shown data
 
 
 DATA_LINES = {
@@ -51,7 +60,18 @@ EARLY_STOPPING = {"validation_fraction": 0.1, "early_stopping_patience": 5}
 
 
 MNIST_SHAPE = (1, 28, 28)
-PROJECTIONS = [ProjectionConfig(method=m) for m in ("pca", "umap", "tsne")]
+# The beta scrubber's family: one 784-256-2 MLP VAE, the same data, seed and epochs, at five
+# KL weights, from beta 0 (a plain autoencoder with a noisy code) to beta 4. Small (1.6 MB
+# each) so the five fit the zoo; each records its timeline, the Timeline page's shipped runs.
+BETA_FAMILY = [
+    Recipe(f"{BETA_FAMILY_DIR}/mnist-vae-2d-beta-{beta:g}",
+           ModelConfig("vae", MNIST_SHAPE, 2, hidden=(256,), beta=beta),
+           TrainConfig(epochs=20, batch_size=128, lr=1e-3),
+           f"2-D MLP VAE at beta {beta:g}, one of the beta scrubber's family "
+           f"({', '.join(f'{b:g}' for b in FAMILY_BETAS)}).", timeline=True,
+           projections=())  # a 2-D code is its own map
+    for beta in FAMILY_BETAS
+]
 RECIPES = [
     Recipe("mnist-ae-2d", ModelConfig("ae", MNIST_SHAPE, 2, hidden=(512, 256)),
            TrainConfig(epochs=30, batch_size=128, lr=1e-3),
@@ -91,6 +111,7 @@ RECIPES = [
            TrainConfig(epochs=20, batch_size=64, lr=0.05),
            "Restricted Boltzmann machine baseline (scikit-learn's BernoulliRBM, persistent "
            "contrastive divergence): its 64 hidden-unit probabilities as codes, on the same maps."),
+    *BETA_FAMILY,
     Recipe("sines-lstm-ae", ModelConfig("lstm_ae", (64, 1), 8, hidden=(64,), likelihood="gaussian"),
            # At lr 2e-3 the LSTM's loss spikes after a dozen epochs; clipping keeps it learning.
            TrainConfig(epochs=80, batch_size=64, lr=1e-3, grad_clip=1.0, validation_fraction=0.1,
@@ -116,7 +137,8 @@ def model_card(recipe: Recipe, metrics: dict, seconds: float, epochs: int, devic
     return (
         f"# {recipe.name}\n\n{recipe.summary}\n\n"
         f"- model: `{recipe.model.name}`, hidden {list(recipe.model.hidden)}, "
-        f"latent {recipe.model.latent_dim}, likelihood {recipe.model.likelihood}\n"
+        f"latent {recipe.model.latent_dim}, likelihood {recipe.model.likelihood}"
+        f"{'' if recipe.model.beta == 1 else f', KL weight beta {recipe.model.beta:g}'}\n"
         f"- data: {DATA_LINES[recipe.data]}\n"
         f"- training: {epochs} epochs{explained}, batch {recipe.train.batch_size}, "
         f"{optimizer} lr {recipe.train.lr}, seed {recipe.train.seed}, {seconds:.0f} s on {where}\n\n"
@@ -181,7 +203,7 @@ def main() -> None:
         if args.projections_only:
             model = load_checkpoint(folder).model
             shutil.rmtree(folder / PROJECTIONS_DIR, ignore_errors=True)
-            write_precomputed(folder, model, shown, PROJECTIONS)
+            write_precomputed(folder, model, shown, [ProjectionConfig(m) for m in recipe.projections])
             continue
         print(f"== {recipe.name}", flush=True)
         device = recipe.train.device
@@ -198,9 +220,22 @@ def main() -> None:
         (folder / "README.md").write_text(model_card(recipe, metrics, history.seconds,
                                                       history.epochs_run, device))
         started = time.perf_counter()
-        write_precomputed(folder, model, shown, PROJECTIONS)
+        write_precomputed(folder, model, shown, [ProjectionConfig(m) for m in recipe.projections])
         print(json.dumps({"name": recipe.name, **metrics,
                           "projection_seconds": round(time.perf_counter() - started, 1)}), flush=True)
+    if any(r.name.startswith(f"{BETA_FAMILY_DIR}/") and (not args.only or r.name in args.only)
+           for r in RECIPES):
+        write_beta_report(sample)
+
+
+def write_beta_report(shown) -> None:
+    """The family's measures, judged as the app judges them (a classifier of the shown data)."""
+    folder = PRETRAINED_DIR / BETA_FAMILY_DIR
+    judge = fit_judge(shown.x_train.numpy(), shown.y_train.numpy())
+    reports = measure_family(read_family(folder), judge, shown.y_test.numpy())
+    write_family_report(folder, reports)
+    for report in reports:
+        print(json.dumps(report.as_dict()), flush=True)
 
 
 if __name__ == "__main__":

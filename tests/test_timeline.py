@@ -145,7 +145,11 @@ def test_the_zoo_builder_records_a_timeline_when_the_recipe_asks(digits, capsys,
     build = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "build_pretrained", build)  # dataclasses look their module up
     spec.loader.exec_module(build)
-    assert {r.name for r in build.RECIPES if r.timeline} == {"mnist-ae-2d", "mnist-vae-2d"}
+    family = {f"mnist-beta-2d/mnist-vae-2d-beta-{b:g}" for b in (0, 0.1, 0.5, 1, 4)}
+    assert {r.name for r in build.RECIPES if r.timeline} == {"mnist-ae-2d", "mnist-vae-2d"} | family
+    members = [r for r in build.RECIPES if r.name in family]
+    assert len({dataclasses.replace(r.model, beta=1.0) for r in members}) == 1  # only beta differs
+    assert len({(r.train, r.data) for r in members}) == 1
     recipe = build.Recipe("tiny", model_config("ae", digits.item_shape, 2, hidden=(16,)),
                           TrainConfig(epochs=2, batch_size=64), "tiny", data="digits", timeline=True)
     model, history, timeline = build.train(recipe, digits)

@@ -6,8 +6,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import charts
-from explorer.catalog import list_models
+from explorer.beta_family import BETA_FAMILY_DIR
+from explorer.catalog import list_family, list_models
 from explorer.checkpoint import read_config
+from explorer.data.sample import PRETRAINED_DIR
 from explorer.history import History
 from explorer.timeline import TIMELINE_FILE, Timeline, aligned_frames, frame_titles, read_timeline
 from explorer.ui import resources
@@ -45,7 +47,8 @@ def timeline_page() -> None:
     st.title("Training timeline")
     st.markdown("The codes of the same test items after every epoch of a run, from the untrained "
                 "encoder (epoch 0) to the saved weights: see the classes pull apart, and when.")
-    entries = [e for e in list_models() if (e.path / TIMELINE_FILE).is_file()]
+    entries = [e for e in list_models() + list_family(PRETRAINED_DIR / BETA_FAMILY_DIR)
+               if (e.path / TIMELINE_FILE).is_file()]
     if not entries:
         st.info(f"No model here has a training timeline. {HOW_TO_RECORD}")
         return
