@@ -58,7 +58,7 @@ def member_map(points: np.ndarray, prior: np.ndarray, data, extent: float | None
                                label_names=data.class_names, axis_name="z", height=520)
     for radius in (1, 2):
         fig = plots.add_outline(fig, circle(radius), name=f"N(0, I): {radius} sd", color="#555555")
-    fig = plots.add_points(fig, prior, name="prior samples", symbol="x-thin", color="#b2182b", size=7,
+    fig = plots.add_points(fig, prior, name="prior samples", symbol="x-thin", color="#111111", size=7,
                            line_width=1.5)
     # Equal scales, so the prior's circles stay round and spreads compare by eye.
     fig.update_yaxes(scaleanchor="x", scaleratio=1)
@@ -103,8 +103,10 @@ def beta_page() -> None:
     share_state(beta=f"{beta:g}")
     controls = st.columns([1, 1, 2])
     seed = int(controls[0].number_input("prior seed", 0, 1_000_000, 0, key="beta_seed"))
-    same_axes = controls[1].toggle("same axes for every beta", value=True, key="beta_axes",
-                                   help="Off: each map zooms to its own codes.")
+    same_axes = controls[1].toggle("same axes for every beta", value=False, key="beta_axes",
+                                   help="On: every map on beta 0's wide axes, to compare spreads; "
+                                        "off, each map fits its own codes and the prior's circles "
+                                        "give the scale.")
     at = betas.index(beta)
     member = members[at]
     data = resources.dataset(DataConfig("mnist_sample"))
@@ -124,12 +126,13 @@ def beta_page() -> None:
         if reports is not None:
             report = reports[at]
             first, second = st.columns(2)
-            first.metric("prior's class mix off the data's", f"{report.regularity.prior_class_gap:.2f}",
+            first.metric("class mix gap", f"{report.regularity.prior_class_gap:.2f}",
                          help="Total variation distance between the classes a classifier gives the "
                               "decoded prior draws and the data's classes: 0 when the prior reaches "
-                              "every digit as often as the data has it.")
-            second.metric("reconstruction, nats per image", f"{report.recon_nll:.1f}",
-                          help="The loss's reconstruction term on the 10,000 test images.")
+                              "every digit as often as the data has it (lower is better).")
+            second.metric("reconstruction (nats)", f"{report.recon_nll:.1f}",
+                          help="The loss's reconstruction term per image on the 10,000 test "
+                               "images (lower is better).")
     if reports is None:
         st.info("This family has no stored measures: `python -m explorer beta FOLDER --measure --json` "
                 "measures them.")
