@@ -21,7 +21,7 @@ from explorer.config import DataConfig
 from explorer.data import Dataset, load_dataset
 from explorer.errors import CheckpointError
 from explorer.io import atomic_write_bytes
-from explorer.likelihood import usage_of_posteriors
+from explorer.likelihood import ACTIVE_THRESHOLD, usage_of_posteriors
 from explorer.models import Autoencoder
 from explorer.regularity import RegularityReport, regularity_report
 
@@ -137,7 +137,7 @@ def measure_member(member: FamilyMember, model: Autoencoder, metrics: dict[str, 
     """``MemberReport`` of one member; ``judge`` and ``labels`` as for ``regularity_report``."""
     logvar = member.logvar
     usage = (usage_of_posteriors(member.codes, logvar).n_active if logvar is not None
-             else int((member.codes.var(axis=0) > 0.01).sum()))
+             else int((member.codes.var(axis=0) > ACTIVE_THRESHOLD).sum()))
     return MemberReport(
         beta=member.beta, recon_sse=float(metrics["recon_sse"]),
         recon_nll=float(metrics.get("recon_nll", float("nan"))),
@@ -170,9 +170,16 @@ def read_family_report(folder: str | Path, members: list[FamilyMember]) -> list[
     return reports
 
 
-def measure_family(members: list[FamilyMember], judge=None, labels: np.ndarray | None = None,
-                   seed: int = 0) -> list[MemberReport]:
-    """``measure_member`` of every member, with its weights and model card read from its folder."""
+def measure_family(members: list[FamilyMember], seed: int = 0) -> list[MemberReport]:
+    """``measure_member`` of every member, with its weights and model card read from its
+    folder, judged as the app judges (a classifier of the shown data's items; none without
+    labels)."""
+    from explorer.regularity import fit_judge
+
+    data = shown_data(members)
+    judge = None if data.y_train is None else fit_judge(data.x_train.numpy(), data.y_train.numpy(),
+                                                        seed=seed)
+    labels = None if data.y_test is None else data.y_test.numpy()
     reports = []
     for member in members:
         checkpoint = load_checkpoint(member.folder)
@@ -180,11 +187,15 @@ def measure_family(members: list[FamilyMember], judge=None, labels: np.ndarray |
     return reports
 
 
-def shown_data(members: list[FamilyMember]) -> Dataset:
+def shown_data_config(members: list[FamilyMember]) -> DataConfig:
     """The data whose test items the members' stored codes encode (for shipped models the
     4,000-image MNIST sample, which needs no download)."""
     config = read_config(members[0].folder)
-    data = load_dataset(DataConfig(config.get("display_data", config["data"]["name"])))
+    return DataConfig(config.get("display_data", config["data"]["name"]))
+
+
+def shown_data(members: list[FamilyMember]) -> Dataset:
+    data = load_dataset(shown_data_config(members))
     if len(data.x_test) != len(members[0].codes):
         raise CheckpointError(f"{members[0].folder}'s stored codes are not of {data.name}'s test items")
     return data

@@ -713,14 +713,8 @@ def cmd_beta(args: argparse.Namespace) -> dict[str, Any] | str:
     reports = None if args.measure else beta_family.read_family_report(folder, members)
     measured_now = reports is None
     if reports is None:
-        from explorer.regularity import fit_judge
-
-        data = beta_family.shown_data(members)
-        print(f"training a classifier of {data.name} to judge decoded items...", file=sys.stderr)
-        judge = None if data.y_train is None else fit_judge(data.x_train.numpy(), data.y_train.numpy(),
-                                                            seed=args.seed)
-        labels = None if data.y_test is None else data.y_test.numpy()
-        reports = beta_family.measure_family(members, judge, labels, seed=args.seed)
+        print("training a classifier of the shown data to judge decoded items...", file=sys.stderr)
+        reports = beta_family.measure_family(members, seed=args.seed)
     _, rotations = beta_family.aligned_maps(members)
     result = {"family": str(folder), "reference_beta": members[beta_family.reference_member(members)].beta,
               "measured": "now" if measured_now else "stored",

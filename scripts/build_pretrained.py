@@ -33,7 +33,6 @@ from explorer.data import load_dataset  # noqa: E402
 from explorer.data.sample import PRETRAINED_DIR, write_mnist_sample  # noqa: E402
 from explorer.metrics import evaluate  # noqa: E402
 from explorer.models import MODELS, Autoencoder, build_model  # noqa: E402
-from explorer.regularity import fit_judge  # noqa: E402
 from explorer.timeline import Timeline, TimelineRecorder, read_timeline  # noqa: E402
 from explorer.train import History, fit  # noqa: E402
 
@@ -225,14 +224,13 @@ def main() -> None:
                           "projection_seconds": round(time.perf_counter() - started, 1)}), flush=True)
     if any(r.name.startswith(f"{BETA_FAMILY_DIR}/") and (not args.only or r.name in args.only)
            for r in RECIPES):
-        write_beta_report(sample)
+        write_beta_report()
 
 
-def write_beta_report(shown) -> None:
+def write_beta_report() -> None:
     """The family's measures, judged as the app judges them (a classifier of the shown data)."""
     folder = PRETRAINED_DIR / BETA_FAMILY_DIR
-    judge = fit_judge(shown.x_train.numpy(), shown.y_train.numpy())
-    reports = measure_family(read_family(folder), judge, shown.y_test.numpy())
+    reports = measure_family(read_family(folder))
     write_family_report(folder, reports)
     for report in reports:
         print(json.dumps(report.as_dict()), flush=True)

@@ -25,12 +25,16 @@ def figure(at: AppTest, index: int = 0):
     return plotly.io.from_json(at.get("plotly_chart")[index].proto.spec)
 
 
+def axis_values(values) -> np.ndarray:
+    """A trace's x or y as numbers: plotly serializes numeric arrays as base64 typed arrays."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(() if values is None else values, dtype=np.float64)
+
+
 def n_points(trace) -> int:
-    """Plotly serializes numeric arrays as base64 typed arrays."""
     x = trace.x
-    if isinstance(x, dict):
-        return len(np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]))
-    return 0 if x is None else len(x)
+    return len(axis_values(x)) if isinstance(x, dict) else 0 if x is None else len(x)
 
 
 def trace_names(at: AppTest) -> set[str]:

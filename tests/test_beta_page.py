@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-
 import numpy as np
-from app_support import figure, n_points, no_errors, page
+from app_support import axis_values, figure, n_points, no_errors, page
 
 from explorer.beta_family import BETA_FAMILY_DIR, aligned_maps, read_family
 from explorer.data.sample import PRETRAINED_DIR
@@ -17,13 +15,7 @@ TIMELINE = "from explorer.ui.timeline_page import timeline_page\ntimeline_page()
 def _class_points(fig) -> np.ndarray:
     traces = [t for t in fig.data if t.name in {str(c) for c in range(10)}]
     assert sum(n_points(t) for t in traces) == 4000
-    return np.concatenate([np.column_stack([_values(t.x), _values(t.y)]) for t in traces])
-
-
-def _values(axis) -> np.ndarray:
-    if isinstance(axis, dict):
-        return np.frombuffer(base64.b64decode(axis["bdata"]), dtype=axis["dtype"])
-    return np.asarray(axis, dtype=np.float64)
+    return np.concatenate([np.column_stack([axis_values(t.x), axis_values(t.y)]) for t in traces])
 
 
 def test_the_page_opens_on_beta_one_and_scrubs_to_beta_four(env):

@@ -18,8 +18,8 @@ from explorer.beta_family import (
     read_family,
     read_family_report,
     reference_member,
+    shown_data_config,
 )
-from explorer.config import DataConfig
 from explorer.data.sample import PRETRAINED_DIR
 from explorer.ui import resources
 from explorer.ui.widgets import guarded, query_value, share_state, show_strip
@@ -109,7 +109,7 @@ def beta_page() -> None:
                                         "give the scale.")
     at = betas.index(beta)
     member = members[at]
-    data = resources.dataset(DataConfig("mnist_sample"))
+    data = resources.dataset(shown_data_config(members))
     model = resources.model(str(member.folder), resources.stamp(member.folder)).model
     prior = latent.prior_samples(model, N_PRIOR, 1.0, seed)
     extent = float(max(np.quantile(np.abs(a), 0.995) for a in aligned)) * 1.05 if same_axes else None
