@@ -343,3 +343,15 @@ def test_anomaly_threshold_label_hangs_inside_the_plot_below_the_legend():
     assert label.yref.endswith("domain") or label.yref == "paper"
     assert label.y == 1 and label.yanchor == "top"  # inside the plot, not in the legend's margin
     assert fig.layout.legend.y > 1
+
+
+def test_as_svg_draws_the_same_map_without_webgl():
+    points = np.random.default_rng(0).normal(size=(300, 2))
+    fig = plots.add_points(plots.latent_scatter(points, labels=np.arange(300) % 3), points[:5], "marks")
+    svg = plots.as_svg(fig)
+    assert {t.type for t in fig.data} == {"scattergl"} and {t.type for t in svg.data} == {"scatter"}
+    for gl, drawn in zip(fig.data, svg.data):
+        assert drawn.name == gl.name and drawn.marker.color == gl.marker.color
+        np.testing.assert_array_equal(np.asarray(drawn.x), np.asarray(gl.x))
+        np.testing.assert_array_equal(np.asarray(drawn.customdata), np.asarray(gl.customdata))
+    assert svg.layout == fig.layout

@@ -26,6 +26,10 @@ from explorer.ui.widgets import guarded, query_value, share_state, show_strip
 
 FAMILY = PRETRAINED_DIR / BETA_FAMILY_DIR
 N_PRIOR = 200  # drawn on the map; the first 32 are decoded
+# Codes drawn on the map, of the 4,000 stored: as SVG, 2,000 open the page in about 1.5 s in
+# headless Chromium where all 4,000 took 2-3 s (as WebGL or SVG); the spread reads the same.
+N_SHOWN = 2000
+TRADES = "What beta trades"
 EXPLANATION = """\
 The same 784-256-2 MLP VAE, trained on the same MNIST images with the same seed for the same
 20 epochs, at five weights **beta** on the KL term of its loss, reconstruction + beta · KL.
@@ -54,8 +58,10 @@ def circle(radius: float, n: int = 120) -> np.ndarray:
 
 
 def member_map(points: np.ndarray, prior: np.ndarray, data, extent: float | None) -> go.Figure:
-    fig = plots.latent_scatter(points, labels=data.y_test.numpy() if data.y_test is not None else None,
-                               label_names=data.class_names, axis_name="z", height=520)
+    """The first ``N_SHOWN`` codes, the prior's circles and draws, drawn as SVG."""
+    labels = None if data.y_test is None else data.y_test.numpy()[:N_SHOWN]
+    fig = plots.latent_scatter(points[:N_SHOWN], labels=labels, label_names=data.class_names,
+                               axis_name="z", height=520)
     for radius in (1, 2):
         fig = plots.add_outline(fig, circle(radius), name=f"N(0, I): {radius} sd", color="#555555")
     fig = plots.add_points(fig, prior, name="prior samples", symbol="x-thin", color="#111111", size=7,
@@ -65,7 +71,7 @@ def member_map(points: np.ndarray, prior: np.ndarray, data, extent: float | None
     if extent is not None:
         fig.update_xaxes(range=[-extent, extent])
         fig.update_yaxes(range=[-extent, extent])
-    return fig
+    return plots.as_svg(fig)
 
 
 def measures_table(reports: list[MemberReport], current: float) -> dict[str, list[str]]:
@@ -111,20 +117,33 @@ def beta_page() -> None:
     member = members[at]
     data = resources.dataset(shown_data_config(members))
     model = resources.model(str(member.folder), resources.stamp(member.folder)).model
-    prior = latent.prior_samples(model, N_PRIOR, 1.0, seed)
     extent = float(max(np.quantile(np.abs(a), 0.995) for a in aligned)) * 1.05 if same_axes else None
+    # Two views, the second lazy: drawing the trade-off chart and the table in the same pass
+    # as the map held the map back by ~0.7 s in headless Chromium (2.2-2.8 s to open by URL).
+    scrub, trades = st.tabs(["Scrub", TRADES], key="beta_view", bind="query-params")
+    if scrub.open:
+        with scrub:
+            scrub_view(member, aligned[at], rotations[at], model, data, beta, reference, seed, extent,
+                       None if reports is None else reports[at])
+    if trades.open:
+        with trades:
+            trades_view(reports, betas, beta)
+
+
+def scrub_view(member: FamilyMember, points: np.ndarray, rotation: np.ndarray, model, data, beta: float,
+               reference: float, seed: int, extent: float | None, report: MemberReport | None) -> None:
+    prior = latent.prior_samples(model, N_PRIOR, 1.0, seed)
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(member_map(aligned[at], prior.numpy() @ rotations[at], data, extent),
-                        key="beta_map", width="stretch")
-        st.caption(f"{len(member.codes):,} MNIST test images at beta {beta:g}, turned onto the "
+        st.plotly_chart(member_map(points, prior.numpy() @ rotation, data, extent), key="beta_map",
+                        width="stretch")
+        st.caption(f"{min(N_SHOWN, len(member.codes)):,} MNIST test images at beta {beta:g}, turned onto the "
                    f"beta-{reference:g} map. Grey circles: one and two standard deviations of "
                    f"N(0, I). ×: {N_PRIOR} draws from it (seed {seed}), the same draws at every beta.")
     with right:
         show_strip(data, latent.decode(model, prior[:32]).numpy(),
                    f"the first 32 of those prior draws, decoded at beta {beta:g}", key="beta_prior", ncols=8)
-        if reports is not None:
-            report = reports[at]
+        if report is not None:
             first, second = st.columns(2)
             first.metric("class mix gap", f"{report.regularity.prior_class_gap:.2f}",
                          help="Total variation distance between the classes a classifier gives the "
@@ -133,11 +152,14 @@ def beta_page() -> None:
             second.metric("reconstruction (nats)", f"{report.recon_nll:.1f}",
                           help="The loss's reconstruction term per image on the 10,000 test "
                                "images (lower is better).")
+            st.caption(f"**{TRADES}** (the tab above): these and more, at every beta.")
+
+
+def trades_view(reports: list[MemberReport] | None, betas: list[float], beta: float) -> None:
     if reports is None:
         st.info("This family has no stored measures: `python -m explorer beta FOLDER --measure --json` "
                 "measures them.")
         return
-    st.subheader("What beta trades")
     st.plotly_chart(charts.beta_tradeoff(betas, {
         "reconstruction, nats ↓": [r.recon_nll for r in reports],
         "codes' spread vs N(0, I) ↓": [r.prior_gap for r in reports],
