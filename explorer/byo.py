@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from explorer.checkpoint import FORMAT_VERSION, ONNX_MODEL_NAME, library_versions, save_folder
-from explorer.config import DataConfig, ModelConfig, ProjectionConfig, TrainConfig, to_dict
+from explorer.config import DataConfig, ModelConfig, TrainConfig, to_dict
 from explorer.data import SOURCES, Dataset, load_dataset
 from explorer.models.onnx_model import (
     DECODER_FILE,
@@ -27,7 +27,7 @@ from explorer.models.onnx_model import (
     check_pair,
 )
 from explorer.onnx_io import OnnxFunction, OnnxModelError, export_decoder_onnx, export_encoder_onnx
-from explorer.projection import MIN_UMAP_CODES
+from explorer.projection import ProjectionConfig
 
 Progress = Callable[[str], None]  # hears a line of progress
 
@@ -141,7 +141,7 @@ def write_default_maps(folder: Path, data: Dataset, on_progress: Progress | None
     from explorer.catalog import write_precomputed
     from explorer.checkpoint import load_checkpoint
 
-    maps = [cfg for cfg in DEFAULT_MAPS if cfg.method != "umap" or len(data.x_test) >= MIN_UMAP_CODES]
+    maps = [cfg for cfg in DEFAULT_MAPS if len(data.x_test) >= cfg.spec.min_codes]
     if on_progress is not None:
         on_progress(f"computing the default maps ({', '.join(c.method.upper() for c in maps)})...")
     write_precomputed(folder, load_checkpoint(folder).model, data, maps)

@@ -12,7 +12,6 @@ import numpy as np
 import torch
 
 from explorer.checkpoint import read_config, stored_dataset
-from explorer.config import ProjectionConfig
 from explorer.data import Dataset
 from explorer.data.sample import PRETRAINED_DIR
 from explorer.errors import CheckpointError
@@ -20,7 +19,7 @@ from explorer.io import atomic_write_npz
 from explorer.latent import encode_all
 from explorer.models import Autoencoder
 from explorer.models.stored_codes import CODES_MODEL_NAME
-from explorer.projection import cache_key, project
+from explorer.projection import ProjectionConfig, cache_key, project
 
 CODES_FILE = "codes.npz"
 PROJECTIONS_DIR = "projections"

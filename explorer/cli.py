@@ -73,7 +73,7 @@ def _positive_int(text: str) -> int:
 
 
 def _seed(text: str) -> int:
-    from explorer.config import check_seed
+    from explorer.checks import check_seed
 
     return check_seed(_whole(text))
 
@@ -610,9 +610,8 @@ def cmd_encode(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_project(args: argparse.Namespace) -> dict[str, Any]:
-    from explorer.config import ProjectionConfig
     from explorer.paths import check_output_file
-    from explorer.projection import project
+    from explorer.projection import ProjectionConfig, project
 
     out = check_output_file(args.out, TABLE_SUFFIXES)
     cfg = ProjectionConfig(method=args.method, n_components=args.n_components, seed=args.seed,
@@ -627,11 +626,10 @@ def cmd_project(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_knn(args: argparse.Namespace) -> dict[str, Any]:
-    from explorer.config import ProjectionConfig
     from explorer.latent import encode_all
     from explorer.metrics import projection_trustworthiness
     from explorer.neighbours import check_labelled, neighbour_report
-    from explorer.projection import project
+    from explorer.projection import ProjectionConfig, project
 
     ckpt, data = _load(args)
     y_train = None if data.y_train is None else data.y_train.numpy()

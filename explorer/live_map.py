@@ -5,7 +5,7 @@ without asking the server, with the same maths the server uses for a click.
 - raw 2-D codes are the map itself; a Hammer map inverts in closed form;
 - PCA sends its mean and components (the exact linear inverse);
 - t-SNE, UMAP and cached maps send the map points and their codes, and the page blends
-  the codes of the ``INVERSE_NEIGHBORS`` nearest points as ``projection._IdwMap`` does.
+  the codes of the ``INVERSE_NEIGHBORS`` nearest points as ``projection.IdwMap`` does.
 
 The trust level follows ``TrustIndex``: distance to the nearest map point in units of the
 median nearest-neighbour spacing, and whether the point is inside the points' convex hull."""
@@ -89,7 +89,7 @@ def map_inverse(inverse: Projector, embedding: np.ndarray, codes: np.ndarray,
         "n": len(embedding),
         "points": _b64(embedding, "<f4"),
         "spacing": float(trust.spacing),
-        # _IdwMap's floor on distances: 1e-9 of the median nearest-neighbour spacing.
+        # IdwMap's floor on distances: 1e-9 of the median nearest-neighbour spacing.
         "eps": 1e-9 * float(trust.spacing),
         "hull": _hull(embedding),
         "good_within": GOOD_WITHIN,

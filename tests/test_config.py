@@ -5,16 +5,16 @@ import math
 
 import pytest
 
+from explorer.checks import check_seed
 from explorer.config import (
     DataConfig,
     ModelConfig,
-    ProjectionConfig,
     TrainConfig,
-    check_seed,
     from_dict,
     to_dict,
 )
 from explorer.errors import ConfigError, ModelConfigError
+from explorer.projection import ProjectionConfig
 
 BAD = [
     (DataConfig, "test_fraction", 0.0, r"test_fraction must be in \(0, 1\), got 0.0."),

@@ -19,13 +19,13 @@ from sklearn.manifold import trustworthiness
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 
-from explorer.config import ProjectionConfig
 from explorer.errors import ConfigError, ProjectionError
 from explorer.projection import (
     HammerProjector,
     KnnProjector,
     PCAProjector,
     Projection,
+    ProjectionConfig,
     RawProjector,
     TrustIndex,
     TSNEProjector,

@@ -11,10 +11,9 @@ import torch
 from explorer import latent, likelihood, plots, render, sphere
 from explorer.catalog import ModelEntry
 from explorer.checkpoint import Checkpoint
-from explorer.config import ProjectionConfig
 from explorer.live_map import trust_level
 from explorer.models.rbm import RBM
-from explorer.projection import Projection
+from explorer.projection import Projection, ProjectionConfig
 from explorer.ui import live_decode, resources
 from explorer.ui.map_events import map_events
 from explorer.ui.model_picker import open_model

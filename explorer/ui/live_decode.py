@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from explorer.catalog import ModelEntry
-from explorer.config import ProjectionConfig
 from explorer.data import Dataset
+from explorer.projection import ProjectionConfig
 from explorer.ui import resources
 
 _HTML = """
@@ -133,7 +133,7 @@ function inverse(map, x, y) {
     for (let j = 0; j < d; j++) z[j] = x * c[j] + y * c[d + j] + map.mean[j];
     return z;
   }
-  // projection._IdwMap: inverse-distance-squared weights over the k nearest points.
+  // projection.IdwMap: inverse-distance-squared weights over the k nearest points.
   const [idx, dist] = nearest(map, x, y, map.k);
   const w = dist.map((r) => 1 / Math.max(r, map.eps) ** 2);
   const total = w.reduce((a, b) => a + b, 0);

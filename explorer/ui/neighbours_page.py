@@ -7,9 +7,9 @@ import numpy as np
 import streamlit as st
 
 from explorer import charts, plots
-from explorer.config import ProjectionConfig
 from explorer.metrics import projection_trustworthiness
 from explorer.neighbours import NeighbourReport, check_labelled, nearest, neighbour_report
+from explorer.projection import ProjectionConfig
 from explorer.ui import resources
 from explorer.ui.model_picker import OpenModel, open_model
 from explorer.ui.widgets import guarded, point_index, query_value, selected_points, share_state, show_items

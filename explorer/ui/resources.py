@@ -18,7 +18,7 @@ import torch
 
 from explorer import catalog
 from explorer.checkpoint import Checkpoint, load_checkpoint
-from explorer.config import DataConfig, ProjectionConfig
+from explorer.config import DataConfig
 from explorer.data import Dataset, load_dataset
 from explorer.errors import DataError, DataNotFoundError
 from explorer.latent import encode_all
@@ -28,6 +28,7 @@ from explorer.metrics import reconstruction_sse
 from explorer.projection import (
     KnnProjector,
     Projection,
+    ProjectionConfig,
     Projector,
     TrustIndex,
     UMAPProjector,

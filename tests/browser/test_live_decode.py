@@ -19,7 +19,8 @@ from playwright.sync_api import expect
 from explorer.checkpoint import load_checkpoint
 from explorer.live import decode_reference
 from explorer.live_map import trust_level
-from explorer.projection import INVERSE_NEIGHBORS, TrustIndex, _IdwMap
+from explorer.projection import INVERSE_NEIGHBORS, TrustIndex
+from explorer.projection.base import IdwMap
 
 pytestmark = pytest.mark.browser
 
@@ -89,7 +90,7 @@ def test_page_inverse_and_trust_equal_the_servers(page, app_url, method):
     else:
         assert m["kind"] == "idw" and m["k"] == min(INVERSE_NEIGHBORS, len(points))
         codes = np.array(m["codes"], dtype=np.float32).reshape(len(points), -1)
-        expected = _IdwMap(points.astype(np.float64), codes.astype(np.float64))(queries).astype(np.float32)
+        expected = IdwMap(points.astype(np.float64), codes.astype(np.float64))(queries).astype(np.float32)
     assert np.abs(page_z - expected).max() < 1e-4
     trust = TrustIndex(points).query(queries)
     np.testing.assert_allclose([t["distance"] for t in page_trust], trust.distance, rtol=1e-5, atol=1e-6)
