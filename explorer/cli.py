@@ -156,15 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
     knn = command("knn", "neighbours and clusters: kNN accuracy, k-means/GMM ARI and NMI, trustworthiness")
     knn.add_argument("checkpoint")
     knn.add_argument("--k", type=_positive_int, default=5)
-    knn.add_argument("--method", choices=("pca", "umap", "tsne"), default="umap",
-                     help="the 2-D map whose trustworthiness is reported")
+    knn.add_argument("--method", default="umap", metavar="METHOD",
+                     help="the 2-D map whose trustworthiness is reported: a method that maps codes "
+                          "of any size (pca, umap, tsne; default umap)")
     knn.add_argument("--baselines", action="store_true",
                      help="also kNN on raw inputs and on PCA codes of the same size")
     _data_root(knn)
 
     project = command("project", "encode a split and project the codes to 2-D or 3-D")
     project.add_argument("checkpoint")
-    project.add_argument("--method", choices=("raw", "pca", "umap", "tsne", "hammer"), default="pca")
+    # Names are checked by ProjectionConfig against explorer.projection.METHODS, which the
+    # parser does not import (scikit-learn and scipy: 2 s before any --help).
+    project.add_argument("--method", default="pca", metavar="METHOD",
+                         help="a map method: raw, pca, umap, tsne, hammer, ... (default pca)")
     project.add_argument("--n-components", type=_whole, default=2, help="2 or 3")
     project.add_argument("--seed", type=_whole, default=0)
     project.add_argument("--n-neighbors", type=_whole, default=15)
@@ -629,8 +633,13 @@ def cmd_knn(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.latent import encode_all
     from explorer.metrics import projection_trustworthiness
     from explorer.neighbours import check_labelled, neighbour_report
-    from explorer.projection import ProjectionConfig, project
+    from explorer.projection import METHODS, ProjectionConfig, project
 
+    cfg = ProjectionConfig(method=args.method)
+    if not cfg.spec.any_code:
+        general = ", ".join(name for name, spec in METHODS.items() if spec.any_code)
+        raise UsageError(f"knn reports the trustworthiness of a map of codes of any size; {args.method} "
+                         f"is not one. Choose one of {general}.")
     ckpt, data = _load(args)
     y_train = None if data.y_train is None else data.y_train.numpy()
     y_test = None if data.y_test is None else data.y_test.numpy()
@@ -642,7 +651,7 @@ def cmd_knn(args: argparse.Namespace) -> dict[str, Any]:
     if not args.baselines:
         report = {k: v for k, v in report.items() if k not in ("knn_accuracy_raw", "knn_accuracy_pca")}
     print(f"projecting {len(z_test)} test codes with {args.method} for trustworthiness...", file=sys.stderr)
-    embedding = project(z_test, ProjectionConfig(method=args.method)).embedding
+    embedding = project(z_test, cfg).embedding
     return {"checkpoint": args.checkpoint, "latent_dim": int(z_test.shape[1]), **report,
             "trustworthiness": projection_trustworthiness(z_test, embedding, k=5),
             "trustworthiness_method": args.method}

@@ -13,7 +13,7 @@ from explorer.catalog import ModelEntry
 from explorer.checkpoint import Checkpoint
 from explorer.live_map import trust_level
 from explorer.models.rbm import RBM
-from explorer.projection import Projection, ProjectionConfig
+from explorer.projection import METHODS, Projection, ProjectionConfig
 from explorer.ui import live_decode, resources
 from explorer.ui.map_events import map_events
 from explorer.ui.model_picker import open_model
@@ -32,8 +32,6 @@ from explorer.ui.widgets import (
 # values it never produces, and its own samples need Gibbs sampling, which this page lacks.
 NO_RBM_PRIOR = ("An RBM has no N(0, I) prior: its code is the hidden units' probabilities, each "
                 "between 0 and 1, and its own samples come from Gibbs sampling, not from one draw.")
-METHODS = {"raw": "Raw latent", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE",
-           "hammer": "Hammer (sphere, equal-area)"}
 
 
 @dataclass(frozen=True)
@@ -60,19 +58,19 @@ class Context:
 
 
 def projection_controls(latent_dim: int, spherical: bool) -> ProjectionConfig:
-    methods = [m for m in METHODS if (m != "raw" or latent_dim in (2, 3))
-               and (m != "hammer" or (spherical and latent_dim == 3))]
-    default_method = "raw" if latent_dim in (2, 3) else "pca"
+    methods = [name for name, spec in METHODS.items() if spec.map_dims(latent_dim, spherical)]
+    default_method = "raw" if "raw" in methods else "pca"
     wanted = query_value("method", str, default_method, choices=methods)
     method = st.sidebar.selectbox(
         "Projection",
         methods,
         index=methods.index(wanted) if wanted in methods else 0,
-        format_func=METHODS.get,
+        format_func=lambda name: METHODS[name].label,
         key="method",
     )
+    spec = METHODS[method]
     # A projection cannot add dimensions the codes do not have: a 2-D code has no 3-D map.
-    dims_choices = {"raw": [latent_dim], "hammer": [2]}.get(method, [2, 3] if latent_dim >= 3 else [2])
+    dims_choices = list(spec.map_dims(latent_dim, spherical))
     wanted_dims = query_value("dims", int, dims_choices[0], choices=dims_choices)
     n_components = st.sidebar.radio(
         "Map dimensions",
@@ -83,39 +81,29 @@ def projection_controls(latent_dim: int, spherical: bool) -> ProjectionConfig:
         help=None if len(dims_choices) > 1 else f"This map of a {latent_dim}-D code has "
         f"{dims_choices[0]} dimensions only.",
     )
-    cfg = ProjectionConfig(method=method, n_components=n_components,
-                           seed=query_value("pseed", int, 0, lo=0, hi=10_000))
-    if method in ("umap", "tsne"):
-        with st.sidebar.expander(f"{METHODS[method]} parameters"):
-            seed = st.number_input("seed", 0, 10_000, cfg.seed, key="pseed")
-            if method == "umap":
-                cfg = ProjectionConfig(
-                    method,
-                    n_components,
-                    int(seed),
-                    n_neighbors=st.slider("n_neighbors", 2, 100, 15, key="nn"),
-                    min_dist=st.slider("min_dist", 0.0, 0.99, 0.1, key="md"),
-                )
-            else:
-                cfg = ProjectionConfig(
-                    method,
-                    n_components,
-                    int(seed),
-                    perplexity=float(st.slider("perplexity", 5, 100, 30, key="perp")),
-                )
-    return cfg
+    seed = query_value("pseed", int, 0, lo=0, hi=10_000)
+    settings: dict[str, float] = {}
+    if spec.seeded or spec.settings:
+        with st.sidebar.expander(f"{spec.label} parameters"):
+            if spec.seeded:
+                seed = int(st.number_input("seed", 0, 10_000, seed, key="pseed"))
+            for setting in spec.settings:
+                kind = int if setting.whole else float
+                settings[setting.field] = kind(st.slider(setting.field, kind(setting.lo), kind(setting.hi),
+                                                         setting.default, key=setting.key))
+    return ProjectionConfig(method, n_components, seed, **settings)
 
 
 def compute_projection(entry: ModelEntry, mtime: float, cfg: ProjectionConfig) -> Projection:
     """The requested projection, or PCA while a slow one is computed in the background."""
     args = (str(entry.path), mtime, entry.display_data)
-    if cfg.method not in ("umap", "tsne"):
+    if not cfg.spec.slow:
         with st.spinner("Projecting…"):
             return resources.projection(*args, cfg)
     ready = resources.projection(*args, cfg, wait=1.5)
     if ready is not None:
         return ready
-    st.info(f"Computing the {METHODS[cfg.method]} map in the background (a first UMAP in a new "
+    st.info(f"Computing the {cfg.spec.label} map in the background (a first UMAP in a new "
             "process also compiles numba, up to a minute). Showing PCA meanwhile; the map switches "
             "by itself when it is ready, and is cached on disk for next time.",
             icon=":material/hourglass_top:")
@@ -145,7 +133,7 @@ def explore_page() -> None:
         model=entry.path.name,
         method=cfg.method,
         dims=cfg.n_components,
-        pseed=cfg.seed if cfg.method in ("umap", "tsne") else None,
+        pseed=cfg.seed if cfg.spec.seeded else None,
     )
 
     st.title(f"{entry.path.name}")
@@ -153,7 +141,7 @@ def explore_page() -> None:
     kind = kind if ckpt.model.has_decoder else "imported codes"
     caption = (
         f"{kind} · {ckpt.config.latent_dim}-D code · {len(view.z):,} {view.data.name} test items"
-        f" · {METHODS[cfg.method]} map"
+        f" · {cfg.spec.label} map"
     )
     st.caption(caption + (f" · {view.note}" if view.note else ""))
     overlays = overlay_controls(ctx)

@@ -153,7 +153,7 @@ class ProjectionJobs:
             if future is None or (future.done() and future.exception() is not None):
                 z = view(path, mtime, display_name).z
                 cache_dir = catalog.projection_cache_dir(Path(path), z, cfg)
-                if cfg.method in ("raw", "pca", "hammer"):
+                if not cfg.spec.slow:
                     # Fast: compute here, so it never queues behind a slow UMAP.
                     future = Future()
                     future.set_result(project(z, cfg, cache_dir))
