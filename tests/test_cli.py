@@ -58,6 +58,8 @@ def test_encode_and_project_write_files(trained, tmp_path, capfd):
     assert code == 0 and json.loads(out)["n"] == 360
     table = np.loadtxt(tmp_path / "p.csv", delimiter=",", skiprows=1)
     assert table.shape == (360, 3)
+    # Columns counted from 1, as the app's exports and code imports count them.
+    assert (tmp_path / "p.csv").read_text().splitlines()[0] == "p1,p2,label"
 
 
 @pytest.mark.parametrize(
