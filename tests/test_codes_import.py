@@ -17,7 +17,7 @@ from app_support import no_errors, page
 from explorer.catalog import list_models
 from explorer.checkpoint import load_checkpoint, stored_dataset
 from explorer.cli import main
-from explorer.codes_import import import_codes, read_codes
+from explorer.codes_import import import_codes, read_codes, read_codes_bytes
 from explorer.config import DataConfig
 from explorer.data import load_dataset
 from explorer.errors import DataError
@@ -236,7 +236,6 @@ def test_an_imported_folder_opens_its_default_maps_from_files(digit_codes):
 def test_an_uploaded_codes_file_reads_like_one_on_disk(tmp_path):
     z, labels = _blobs()
     path = _write(tmp_path / "codes.parquet", z, labels)
-    from explorer.codes_import import read_codes_bytes
 
     uploaded = read_codes_bytes(path.read_bytes(), "codes.parquet", "animal")
     on_disk = read_codes(path, "animal")
@@ -246,3 +245,18 @@ def test_an_uploaded_codes_file_reads_like_one_on_disk(tmp_path):
     assert stored_dataset(out).class_names == ("cat", "dog")
     with pytest.raises(DataError, match="empty"):
         read_codes_bytes(b"", "codes.csv")
+
+
+def test_a_table_the_app_or_the_cli_writes_imports_back():
+    from explorer.io import csv_bytes, npz_bytes
+
+    z = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+    labels = np.arange(40) % 4
+    table = csv_bytes({"z": z, "logvar": None, "label": labels})
+    assert table.decode().splitlines()[0] == "z1,z2,z3,label"
+    back = read_codes_bytes(table, "codes.csv", labels="label")
+    np.testing.assert_allclose(back.z, z, rtol=1e-5)
+    assert back.columns == ("z1", "z2", "z3") and back.labels.astype(int).tolist() == labels.tolist()
+    back = read_codes_bytes(npz_bytes({"z": z, "y": labels, "logvar": None}), "codes.npz")
+    np.testing.assert_array_equal(back.z, z)
+    assert back.labels.tolist() == labels.tolist()

@@ -33,6 +33,7 @@ from explorer.projection import (
     configure_numba_cache,
     make_projector,
     project,
+    spread_on_map,
     warm_umap,
 )
 
@@ -338,3 +339,17 @@ def test_umap_of_too_few_codes_is_one_line(n: int) -> None:
 def test_umap_maps_the_fewest_codes_it_allows() -> None:
     codes = np.random.default_rng(0).normal(size=(4, 5))
     assert project(codes, ProjectionConfig(method="umap")).embedding.shape == (4, 2)
+
+
+def test_a_posterior_spread_maps_exactly_onto_linear_maps_only() -> None:
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(400, 5)) * np.array([3.0, 2.0, 1.0, 0.5, 0.2])
+    pca = PCAProjector(2).fit(z)
+    std = np.array([[0.4, 0.1, 0.3, 0.2, 0.05]])
+    draws = z[:1] + rng.normal(size=(20_000, 5)) * std  # one code's posterior
+    empirical = pca.transform(draws).std(axis=0)
+    np.testing.assert_allclose(spread_on_map(std, pca.linear_axes())[0], empirical, rtol=0.03)
+    raw = RawProjector(2).fit(z[:, :2])
+    np.testing.assert_allclose(spread_on_map(std[:, :2], raw.linear_axes()), std[:, :2])
+    assert KnnProjector(z[:, :2]).fit(z).linear_axes() is None
+    assert HammerProjector().linear_axes() is None

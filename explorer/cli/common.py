@@ -107,26 +107,12 @@ TABLE_SUFFIXES = (".npz", ".csv")
 def write_table(path: Path, columns: dict[str, Any]) -> None:
     """Write arrays as .npz (each its own entry) or .csv (one column per dimension) at a path
     ``check_output_file`` passed."""
-    import numpy as np
+    from explorer.io import atomic_write_bytes, atomic_write_npz, csv_bytes
 
-    from explorer.io import atomic_write_bytes, atomic_write_npz
-
-    present = {k: np.asarray(v) for k, v in columns.items() if v is not None}
     if path.suffix.lower() == ".npz":
-        written(path, lambda: atomic_write_npz(path, present))
+        written(path, lambda: atomic_write_npz(path, {k: v for k, v in columns.items() if v is not None}))
     else:
-        header, blocks = [], []
-        for name, arr in present.items():
-            arr = arr.reshape(len(arr), -1)
-            # z1, z2, ...: as the app's exports and imported code tables name them.
-            header += [name] if arr.shape[1] == 1 else [f"{name}{i + 1}" for i in range(arr.shape[1])]
-            blocks.append(arr.astype(np.float64))
-        import io
-
-        buffer = io.StringIO()
-        np.savetxt(buffer, np.hstack(blocks), delimiter=",", header=",".join(header), comments="",
-                   fmt="%.6g")
-        written(path, lambda: atomic_write_bytes(path, buffer.getvalue().encode()))
+        written(path, lambda: atomic_write_bytes(path, csv_bytes(columns)))
 
 
 def written(path: Path | str, write) -> None:

@@ -18,6 +18,7 @@ from explorer.projection.base import (
     Projector,
     Trust,
     TrustIndex,
+    spread_on_map,
 )
 from explorer.projection.methods import (
     METHODS,
@@ -37,5 +38,5 @@ __all__ = [
     "INVERSE_NEIGHBORS", "METHODS", "HammerProjector", "KnnProjector", "MethodSpec", "PCAProjector",
     "ProgressFn", "Projection", "ProjectionConfig", "Projector", "RawProjector", "Setting",
     "TSNEProjector", "Trust", "TrustIndex", "UMAPProjector", "cache_key", "configure_numba_cache",
-    "make_projector", "project", "warm_umap",
+    "make_projector", "project", "spread_on_map", "warm_umap",
 ]

@@ -164,6 +164,11 @@ class Projector(ABC):
         points = check_codes(p, "map points", self.embedding_.shape[1])
         return np.asarray(self._inverse(points), dtype=np.float32)
 
+    def linear_axes(self) -> np.ndarray | None:
+        """The map's axes as the rows of a (k, d) matrix when the map is linear in the code
+        (then a code's spread maps onto it exactly, ``spread_on_map``), else None."""
+        return None
+
     def fitted_arrays(self) -> dict[str, np.ndarray]:
         """The fitted state as plain arrays, kept beside a cached map so a hit can rebuild
         this projector exactly (``MethodSpec.restore``); none here, so a hit comes back as a
@@ -182,6 +187,12 @@ class Projector(ABC):
 
     @abstractmethod
     def _inverse(self, p: np.ndarray) -> np.ndarray: ...
+
+
+def spread_on_map(std: np.ndarray, axes: np.ndarray) -> np.ndarray:
+    """Per map axis, the standard deviation of a code with independent per-dimension standard
+    deviations ``std`` (n, d) on a linear map with ``axes`` (k, d): sqrt(sum_j a_ij^2 s_j^2)."""
+    return np.sqrt((np.asarray(std)[:, None, :] ** 2 * np.asarray(axes)[None] ** 2).sum(axis=2))
 
 
 class KnnProjector(Projector):

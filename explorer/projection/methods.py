@@ -48,6 +48,9 @@ class RawProjector(Projector):
     def _inverse(self, p: np.ndarray) -> np.ndarray:
         return p
 
+    def linear_axes(self) -> np.ndarray:
+        return np.eye(self.n_components)
+
 
 class HammerProjector(Projector):
     """Codes on the unit sphere S^2 (a 3-D S-VAE) in Hammer's equal-area projection."""
@@ -102,6 +105,10 @@ class PCAProjector(Projector):
 
     def _inverse(self, p: np.ndarray) -> np.ndarray:
         return p @ self.components_ + self.mean_
+
+    def linear_axes(self) -> np.ndarray:
+        self._check_fitted()
+        return self.components_
 
     def fitted_arrays(self) -> dict[str, np.ndarray]:
         """The fitted state as plain arrays, for the ``.npz`` cache."""

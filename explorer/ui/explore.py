@@ -11,9 +11,10 @@ import torch
 from explorer import latent, likelihood, plots, render, sphere
 from explorer.catalog import ModelEntry
 from explorer.checkpoint import Checkpoint
+from explorer.io import csv_bytes, npz_bytes
 from explorer.live_map import trust_level
 from explorer.models.rbm import RBM
-from explorer.projection import METHODS, Projection, ProjectionConfig
+from explorer.projection import METHODS, Projection, ProjectionConfig, spread_on_map
 from explorer.ui import live_decode, resources
 from explorer.ui.map_events import map_events
 from explorer.ui.model_picker import open_model
@@ -264,18 +265,21 @@ def overlay_controls(ctx: Context) -> Overlays:
     density = sidebar.checkbox(
         "density contours (data vs prior)", value="density" in shown, key="density", disabled=not two_d
     )
+    can_spread = two_d and ctx.model.variational and ctx.proj.projector.linear_axes() is not None
     ellipses = sidebar.checkbox(
         "posterior spread (ellipses)",
         value="ellipses" in shown,
         key="ellipses",
-        disabled=not (two_d and ctx.model.variational and ctx.proj.config.method in ("raw", "pca")),
-        help="VAE only, on raw or PCA maps: each code's posterior standard deviation.",
+        disabled=not can_spread,
+        help="VAE only, on maps linear in the code (raw, PCA): each code's posterior standard deviation.",
     )
     on = [name for name, ticked in (("prior", prior), ("density", density), ("ellipses", ellipses))
           if ticked]
     share_state(n=n_prior, temp=temperature, seed=prior_seed,
                 color=color_by if color_by != options[0] else None, show=",".join(on) or None)
-    return Overlays(color_by, prior, density and two_d, ellipses, n_prior, temperature, prior_seed)
+    # A box ticked on a PCA map stays ticked, greyed, on a UMAP map: it must not draw there.
+    return Overlays(color_by, prior, density and two_d, ellipses and can_spread, n_prior, temperature,
+                    prior_seed)
 
 
 def prior_codes(ctx: Context, o: Overlays) -> torch.Tensor:
@@ -338,11 +342,8 @@ def map_panel(ctx: Context, o: Overlays, probe_label: bool = True) -> None:
             fig, ctx.proj.projector.transform(prior_big), name="prior density", color="#d62728"
         )
     if o.ellipses and ctx.view.logvar is not None:
-        std = np.exp(0.5 * ctx.view.logvar)
-        if ctx.proj.config.method == "pca":
-            components = ctx.proj.projector.components_
-            std = np.sqrt((std[:, None, :] ** 2 * components[None] ** 2).sum(axis=2))
-        fig = plots.add_ellipses(fig, emb, std[:, :2])
+        axes = ctx.proj.projector.linear_axes()
+        fig = plots.add_ellipses(fig, emb, spread_on_map(np.exp(0.5 * ctx.view.logvar), axes))
     probe = st.session_state.get("probe")
     if probe is not None and emb.shape[1] == 2:
         fig = plots.add_points(fig, np.array([probe]), name="decoded here", symbol="star", size=16)
@@ -401,25 +402,13 @@ def pick_item(index: int) -> None:
 
 
 def downloads(ctx: Context, fig) -> None:
-    import io
-
     z = ctx.view.z
     labels = ctx.view.labels
     cols = st.columns(3)
-    header = ",".join([f"z{k + 1}" for k in range(z.shape[1])] + (["label"] if labels is not None else []))
-    table = z if labels is None else np.hstack([z, labels[:, None]])
-    buffer = io.StringIO()
-    np.savetxt(buffer, table, delimiter=",", header=header, comments="", fmt="%.6g")
-    cols[0].download_button("Codes (CSV)", buffer.getvalue(), f"{ctx.entry.path.name}-codes.csv", "text/csv")
-    npz = io.BytesIO()
-    np.savez_compressed(
-        npz,
-        z=z,
-        **({} if labels is None else {"label": labels}),
-        **({} if ctx.view.logvar is None else {"logvar": ctx.view.logvar}),
-        projection=ctx.proj.embedding,
-    )
-    cols[1].download_button("Codes (NPZ)", npz.getvalue(), f"{ctx.entry.path.name}-codes.npz")
+    cols[0].download_button("Codes (CSV)", csv_bytes({"z": z, "label": labels}),
+                            f"{ctx.entry.path.name}-codes.csv", "text/csv")
+    npz = npz_bytes({"z": z, "label": labels, "logvar": ctx.view.logvar, "projection": ctx.proj.embedding})
+    cols[1].download_button("Codes (NPZ)", npz, f"{ctx.entry.path.name}-codes.npz")
     # Built on click only: with plotly.js inside (so it opens offline) it is 4.5 MB.
     cols[2].download_button(
         "Figure (HTML)", lambda: plots.figure_html(fig), f"{ctx.entry.path.name}-map.html", "text/html",
