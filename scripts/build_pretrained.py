@@ -19,23 +19,23 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from explorer.beta_family import (  # noqa: E402
+from explorer.beta_family import (
     BETA_FAMILY_DIR,
     FAMILY_BETAS,
     measure_family,
     read_family,
     write_family_report,
 )
-from explorer.catalog import PROJECTIONS_DIR, write_precomputed  # noqa: E402
-from explorer.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
-from explorer.config import DataConfig, ModelConfig, TrainConfig  # noqa: E402
-from explorer.data import load_dataset  # noqa: E402
-from explorer.data.sample import PRETRAINED_DIR, write_mnist_sample  # noqa: E402
-from explorer.metrics import evaluate  # noqa: E402
-from explorer.models import MODELS, Autoencoder, build_model  # noqa: E402
-from explorer.projection import ProjectionConfig  # noqa: E402
-from explorer.timeline import Timeline, TimelineRecorder, read_timeline  # noqa: E402
-from explorer.train import History, fit  # noqa: E402
+from explorer.catalog import PROJECTIONS_DIR, write_precomputed
+from explorer.checkpoint import load_checkpoint, save_checkpoint
+from explorer.config import DataConfig, ModelConfig, TrainConfig
+from explorer.data import load_dataset
+from explorer.data.sample import PRETRAINED_DIR, write_mnist_sample
+from explorer.metrics import evaluate
+from explorer.models import MODELS, Autoencoder, build_model
+from explorer.projection import ProjectionConfig
+from explorer.timeline import Timeline, TimelineRecorder, read_timeline
+from explorer.train import History, fit
 
 
 @dataclass(frozen=True)
