@@ -20,7 +20,9 @@ from explorer.checkpoint import FORMAT_VERSION, library_versions, save_folder
 from explorer.config import DataConfig, ModelConfig, TrainConfig, to_dict
 from explorer.data import Dataset
 from explorer.data.base import encode_labels, split
-from explorer.data.uploads import max_data_bytes, read_bounded, read_csv, read_npz
+from explorer.data.file_formats import read_csv, read_npz
+from explorer.data.limits import max_data_bytes
+from explorer.data.uploads import read_bounded
 from explorer.errors import DataError
 from explorer.io import atomic_write_npz
 from explorer.models.stored_codes import CODES_MODEL_NAME, IMPORTED_CODES_FILE, StoredCodes

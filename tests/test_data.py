@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 from explorer.config import DataConfig
-from explorer.data import SOURCES, load_dataset, uploads
+from explorer.data import SOURCES, file_formats, load_dataset
 from explorer.data.base import Dataset
 from explorer.data.uploads import load_image_files, load_upload_bytes, load_upload_path
 from explorer.errors import DataError
@@ -599,10 +599,10 @@ def test_bad_zip_says_what_to_fix(members: dict[str, bytes], message: str) -> No
 
 def test_zip_bombs_are_refused(monkeypatch) -> None:
     data = _zip({f"{i}.png": _image() for i in range(6)})
-    monkeypatch.setattr(uploads, "MAX_ZIP_MEMBERS", 5)
+    monkeypatch.setattr(file_formats, "MAX_ZIP_MEMBERS", 5)
     with pytest.raises(DataError, match="holds 6 files; the limit is 5"):
         load_upload_bytes(data, "many.zip", UPLOAD)
-    monkeypatch.setattr(uploads, "MAX_ZIP_MEMBERS", 50_000)
+    monkeypatch.setattr(file_formats, "MAX_ZIP_MEMBERS", 50_000)
     # Small files that inflate past the limit: refused from the zip's directory, before inflating.
     monkeypatch.setenv("LATENT_EXPLORER_MAX_DATA_BYTES", "10000")
     bomb = _zip({f"{i}.png": _image() for i in range(6)} | {"pad.txt": bytes(100_000)})
