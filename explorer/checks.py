@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -76,3 +77,18 @@ def store(config: Any, **values: Any) -> None:
     """Store normalized values on a frozen dataclass (JSON turns tuples into lists)."""
     for name, value in values.items():
         object.__setattr__(config, name, value)
+
+
+def env_limit(name: str, default: int, unit: str, error: type[Exception] = ConfigError) -> int:
+    """A limit from environment variable ``name``: a whole number of ``unit`` of at least 1,
+    ``default`` when unset or blank; anything else raises ``error`` naming the variable."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise error(f"{name} must be a whole number of {unit} (at least 1), got {text!r}.")
+    return limit

@@ -12,7 +12,6 @@ pickle renamed ``.onnx`` or a truncated file fails there), and no external-data 
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from explorer.checks import env_limit
 from explorer.errors import CheckpointError
 
 MAX_ONNX_BYTES_ENV = "LATENT_EXPLORER_MAX_ONNX_BYTES"
@@ -33,16 +33,7 @@ class OnnxModelError(CheckpointError):
 
 def max_onnx_bytes() -> int:
     """The largest ``.onnx`` file read: ``$LATENT_EXPLORER_MAX_ONNX_BYTES`` or 512 MiB."""
-    raw = os.environ.get(MAX_ONNX_BYTES_ENV)
-    if raw is None:
-        return DEFAULT_MAX_ONNX_BYTES
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise OnnxModelError(f"{MAX_ONNX_BYTES_ENV} must be a positive whole number of bytes, got {raw!r}.")
-    return value
+    return env_limit(MAX_ONNX_BYTES_ENV, DEFAULT_MAX_ONNX_BYTES, "bytes", OnnxModelError)
 
 
 def export_module_onnx(module: nn.Module, example: torch.Tensor, path: str | Path,

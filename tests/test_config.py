@@ -107,3 +107,17 @@ def test_seeds_without_a_config_share_the_range():
     assert check_seed(2**32 - 1) == 2**32 - 1
     with pytest.raises(ConfigError, match="seed must be between 0 and 4294967295, got -1."):
         check_seed(-1)
+
+
+def test_env_limits_take_whole_numbers_of_at_least_one(monkeypatch):
+    from explorer.checks import env_limit
+
+    monkeypatch.delenv("LE_TEST_LIMIT", raising=False)
+    assert env_limit("LE_TEST_LIMIT", 7, "bytes") == 7
+    for given, expected in ((" ", 7), ("12", 12), ("1", 1)):
+        monkeypatch.setenv("LE_TEST_LIMIT", given)
+        assert env_limit("LE_TEST_LIMIT", 7, "bytes") == expected
+    for bad in ("0", "-3", "1.5", "lots"):
+        monkeypatch.setenv("LE_TEST_LIMIT", bad)
+        with pytest.raises(ConfigError, match=f"LE_TEST_LIMIT must be a whole number of bytes .*{bad!r}"):
+            env_limit("LE_TEST_LIMIT", 7, "bytes")

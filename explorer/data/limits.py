@@ -3,8 +3,7 @@ it describes are read. One limit bounds them all, ``$LATENT_EXPLORER_MAX_DATA_BY
 
 from __future__ import annotations
 
-import os
-
+from explorer.checks import env_limit
 from explorer.errors import DataError
 
 MIN_SAMPLES = 4
@@ -19,16 +18,7 @@ MAX_CSV_CELLS = 20_000_000  # a parsed cell costs ~50 bytes of Python objects
 
 def max_data_bytes() -> int:
     """The most bytes one upload may hold or unpack to: ``$LATENT_EXPLORER_MAX_DATA_BYTES``."""
-    text = os.environ.get(MAX_DATA_BYTES_ENV, "").strip()
-    if not text:
-        return DEFAULT_MAX_DATA_BYTES
-    try:
-        limit = int(text)
-    except ValueError:
-        limit = 0
-    if limit < 1:
-        raise DataError(f"{MAX_DATA_BYTES_ENV} must be a whole number of bytes, got {text!r}.")
-    return limit
+    return env_limit(MAX_DATA_BYTES_ENV, DEFAULT_MAX_DATA_BYTES, "bytes", DataError)
 
 
 def size_text(n: int) -> str:

@@ -4,11 +4,11 @@ checkpoint's config alone rebuilds its model."""
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from explorer.checks import env_limit
 from explorer.config import ModelConfig
 from explorer.errors import ModelConfigError
 from explorer.models.base import Autoencoder
@@ -201,16 +201,7 @@ def model_config(name: str, input_shape: tuple[int, ...], latent_dim: int, **ove
 
 def max_parameters() -> int:
     """The largest model ``build_model`` makes: ``$LATENT_EXPLORER_MAX_PARAMS`` or 200 million."""
-    text = os.environ.get(MAX_PARAMS_ENV, "").strip()
-    if not text:
-        return DEFAULT_MAX_PARAMS
-    try:
-        limit = int(text)
-    except ValueError:
-        limit = 0
-    if limit < 1:
-        raise ModelConfigError(f"{MAX_PARAMS_ENV} must be a whole number of parameters, got {text!r}.")
-    return limit
+    return env_limit(MAX_PARAMS_ENV, DEFAULT_MAX_PARAMS, "parameters", ModelConfigError)
 
 
 def parameter_count(cfg: ModelConfig) -> int:
