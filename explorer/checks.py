@@ -28,7 +28,7 @@ def check_whole(name: str, value: Any, lo: int, hi: int) -> int:
 
 
 def check_number(name: str, value: Any, lo: float, hi: float, lo_open: bool = False,
-            hi_open: bool = False) -> float:
+                 hi_open: bool = False) -> float:
     """``value`` as a finite float in the interval; NaN, infinities and bools are refused."""
     interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -72,9 +72,9 @@ class DataConfig:
         check_text("label_column", self.label_column, optional=True)
         check_choice("color", self.color, get_args(Color))
         store(self, test_fraction=check_number("test_fraction", self.test_fraction, 0, 1, True, True),
-             seed=check_seed(self.seed),
-             max_samples=check_optional(check_whole, "max_samples", self.max_samples, 1, MAX_SAMPLES),
-             image_size=check_whole("image_size", self.image_size, MIN_IMAGE_SIZE, MAX_IMAGE_SIZE))
+              seed=check_seed(self.seed),
+              max_samples=check_optional(check_whole, "max_samples", self.max_samples, 1, MAX_SAMPLES),
+              image_size=check_whole("image_size", self.image_size, MIN_IMAGE_SIZE, MAX_IMAGE_SIZE))
 
 
 @dataclass(frozen=True)
@@ -117,16 +117,16 @@ class ModelConfig:
         # A Gaussian std may exceed 1; a share of pixels (masking, salt and pepper, a patch) not.
         noise_max = MAX_GAUSSIAN_NOISE if self.noise in ("none", "gaussian") else 1.0
         store(self, input_shape=input_shape,
-             hidden=check_sizes("hidden", self.hidden, 0, MAX_LAYERS, MAX_WIDTH),
-             channels=check_sizes("channels", self.channels, 0, MAX_LAYERS, MAX_WIDTH),
-             latent_dim=check_whole("latent_dim", self.latent_dim, MIN_LATENT, MAX_LATENT),
-             beta=check_number("beta", self.beta, 0, MAX_WEIGHT),
-             dropout=check_number("dropout", self.dropout, 0, 1, hi_open=True),
-             noise_level=check_number("noise_level", self.noise_level, 0, noise_max),
-             sparsity_l1=check_number("sparsity_l1", self.sparsity_l1, 0, MAX_WEIGHT),
-             sparsity_target=check_number("sparsity_target", self.sparsity_target, 0, 1, hi_open=True),
-             sparsity_kl_weight=check_number("sparsity_kl_weight", self.sparsity_kl_weight, 0, MAX_WEIGHT),
-             contractive_weight=check_number("contractive_weight", self.contractive_weight, 0, MAX_WEIGHT))
+              hidden=check_sizes("hidden", self.hidden, 0, MAX_LAYERS, MAX_WIDTH),
+              channels=check_sizes("channels", self.channels, 0, MAX_LAYERS, MAX_WIDTH),
+              latent_dim=check_whole("latent_dim", self.latent_dim, MIN_LATENT, MAX_LATENT),
+              beta=check_number("beta", self.beta, 0, MAX_WEIGHT),
+              dropout=check_number("dropout", self.dropout, 0, 1, hi_open=True),
+              noise_level=check_number("noise_level", self.noise_level, 0, noise_max),
+              sparsity_l1=check_number("sparsity_l1", self.sparsity_l1, 0, MAX_WEIGHT),
+              sparsity_target=check_number("sparsity_target", self.sparsity_target, 0, 1, hi_open=True),
+              sparsity_kl_weight=check_number("sparsity_kl_weight", self.sparsity_kl_weight, 0, MAX_WEIGHT),
+              contractive_weight=check_number("contractive_weight", self.contractive_weight, 0, MAX_WEIGHT))
 
 
 @dataclass(frozen=True)
@@ -153,17 +153,17 @@ class TrainConfig:
         check_text("device", self.device)
         check_choice("schedule", self.schedule, get_args(Schedule))
         store(self, epochs=check_whole("epochs", self.epochs, 1, MAX_EPOCHS),
-             batch_size=check_whole("batch_size", self.batch_size, 1, MAX_BATCH),
-             lr=check_number("lr", self.lr, 0, MAX_LR, lo_open=True),
-             weight_decay=check_number("weight_decay", self.weight_decay, 0, MAX_LR),
-             seed=check_seed(self.seed),
-             grad_clip=check_optional(check_number, "grad_clip", self.grad_clip, 0, MAX_WEIGHT, True),
-             eval_every=check_whole("eval_every", self.eval_every, 1, MAX_EPOCHS),
-             early_stopping_patience=check_optional(check_whole, "early_stopping_patience",
-                                               self.early_stopping_patience, 0, MAX_EPOCHS),
-             validation_fraction=check_number("validation_fraction", self.validation_fraction, 0, 1,
-                                         hi_open=True),
-             augment_shift=check_whole("augment_shift", self.augment_shift, 0, MAX_AUGMENT_SHIFT))
+              batch_size=check_whole("batch_size", self.batch_size, 1, MAX_BATCH),
+              lr=check_number("lr", self.lr, 0, MAX_LR, lo_open=True),
+              weight_decay=check_number("weight_decay", self.weight_decay, 0, MAX_LR),
+              seed=check_seed(self.seed),
+              grad_clip=check_optional(check_number, "grad_clip", self.grad_clip, 0, MAX_WEIGHT, True),
+              eval_every=check_whole("eval_every", self.eval_every, 1, MAX_EPOCHS),
+              early_stopping_patience=check_optional(check_whole, "early_stopping_patience",
+                                                     self.early_stopping_patience, 0, MAX_EPOCHS),
+              validation_fraction=check_number("validation_fraction", self.validation_fraction, 0, 1,
+                                               hi_open=True),
+              augment_shift=check_whole("augment_shift", self.augment_shift, 0, MAX_AUGMENT_SHIFT))
 
     def validation_items(self, n_train: int) -> int:
         """How many of ``n_train`` training items the validation split takes (at least one

@@ -110,7 +110,7 @@ def write_table(path: Path, columns: dict[str, Any]) -> None:
     from explorer.io import atomic_write_bytes, atomic_write_npz, csv_bytes
 
     if path.suffix.lower() == ".npz":
-        written(path, lambda: atomic_write_npz(path, {k: v for k, v in columns.items() if v is not None}))
+        written(path, lambda: atomic_write_npz(path, columns))
     else:
         written(path, lambda: atomic_write_bytes(path, csv_bytes(columns)))
 

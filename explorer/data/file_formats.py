@@ -63,7 +63,7 @@ def _npy_header(stream: io.IOBase, available: int, filename: str, how: str) -> i
         raise too_big(f"{filename}: an array of shape {shape} and dtype {dtype} takes", nbytes)
     if nbytes > available:
         raise corrupt(filename, ValueError(f"the header announces {nbytes:,} bytes of data, "
-                                            f"the file holds {available:,}"), how)
+                                           f"the file holds {available:,}"), how)
     return nbytes
 
 
@@ -301,7 +301,7 @@ def check_decoded(what: str, n: int, cfg: DataConfig) -> None:
     decoded = n * cfg.image_size**2 * (1 if cfg.color == "grayscale" else 3) * 4
     if decoded > max_data_bytes():
         raise too_big(f"{what}: {n:,} images of {cfg.image_size} x {cfg.image_size} pixels take",
-                       decoded)
+                      decoded)
 
 
 def _open_zip(data: bytes, filename: str, what: str) -> zipfile.ZipFile:

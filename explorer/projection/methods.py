@@ -300,6 +300,7 @@ class MethodSpec:
 
     @property
     def any_code(self) -> bool:
+        """Maps codes of every size: the methods that keep the default ``map_dims``."""
         return self.map_dims is any_code
 
 
