@@ -15,26 +15,14 @@ from explorer.ui.explore import explore_page
 from explorer.ui.finetune_page import finetune_page
 from explorer.ui.interpolation_page import interpolation_page
 from explorer.ui.neighbours_page import neighbours_page
+from explorer.ui.shell import app_head
 from explorer.ui.timeline_page import timeline_page
 from explorer.ui.train_page import train_page
 
 configure_numba_cache(user_cache() / "numba")  # before anything imports umap
 # An emoji favicon: a :material: one is fetched from the internet on every rerun.
 st.set_page_config(page_title="Latent Explorer", page_icon="🧭", layout="wide")
-# Lecture halls project at 1024×768: beside a 300 px sidebar Streamlit's own padding (5rem
-# each side, 6rem on top) would leave the map and its tabs about 560 px. Narrow screens get
-# a narrower sidebar and thin padding; wide ones keep Streamlit's look.
-st.html("""<style>
-/* Items side by side (A, t, B) keep their crisp size where it fits and shrink to their
-   column where it does not, instead of overlapping the next one. */
-[data-testid="stImage"], [data-testid="stImageContainer"] { max-width: 100%; }
-[data-testid="stImage"] img { max-width: 100%; height: auto; }
-@media (max-width: 1280px) {
-  [data-testid="stMainBlockContainer"] { padding: 1.25rem 1rem 2rem 1rem; }
-  [data-testid="stSidebar"] { width: 240px !important; min-width: 240px !important; }
-  [data-testid="stSidebarContent"] { padding-left: 0.25rem; padding-right: 0.25rem; }
-}
-</style>""")
+app_head()
 st.navigation(
     {
         "Latent space": [

@@ -35,6 +35,18 @@ def test_map_opens(page, app_url, screenshot_dir):
     page.screenshot(path=screenshot_dir / "01-map.png", full_page=True)
 
 
+def test_plotly_code_is_preloaded_and_the_head_takes_no_room(page, app_url):
+    open_map(page, app_url)
+    preloads = page.evaluate("[...document.querySelectorAll('link[rel=modulepreload]')].map(l => l.href)")
+    assert any("/static/js/PlotlyChart." in href for href in preloads), preloads
+    # The element holding the layout's CSS and the preload script is not displayed: the
+    # first element of the page starts where Streamlit's padding ends.
+    hidden = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stHtml"]')]
+        .filter(e => e.querySelector('#le-head'))
+        .map(e => getComputedStyle(e.closest('[data-testid="stElementContainer"]')).display)""")
+    assert hidden == ["none"]
+
+
 def test_click_on_a_point_inspects_it(page, app_url, screenshot_dir):
     open_map(page, app_url)
     point = bs.isolated_points(page, 1)[0]
