@@ -1,9 +1,11 @@
-"""What every page of the app shares in its head: the layout's CSS and an early start on
-loading Plotly's chart code."""
+"""What every page of the app shares: its head (the layout's CSS and an early start on
+loading Plotly's chart code), and pages imported only when they are first opened."""
 
 from __future__ import annotations
 
+import importlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -53,3 +55,16 @@ def app_head() -> None:
     """The layout's CSS and the Plotly preload, as one invisible element."""
     st.html(LAYOUT_CSS + '<i id="le-head"></i>' + preload_script(plotly_chunk()),
             unsafe_allow_javascript=True)
+
+
+def lazy_page(target: str) -> Callable[[], None]:
+    """The page ``"module:function"`` (under ``explorer.ui``), imported when it first runs: the
+    app opens on one page, and importing all eleven cost its first run ~2 s more on a 2-core
+    machine (each page's own libraries: scikit-learn's models, the anomaly detectors...)."""
+    module, function = target.split(":")
+
+    def page() -> None:
+        getattr(importlib.import_module(f"explorer.ui.{module}"), function)()
+
+    page.__name__ = function  # Streamlit names a page (and its URL, where none is given) by it
+    return page
