@@ -97,3 +97,14 @@ def test_every_module_imports_in_a_fresh_interpreter():
     done = subprocess.run([sys.executable, "-c", IMPORT_ALL, *names], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+# scikit-learn takes ~1.3 s to import on a 2-core machine, and a raw or cached map needs none
+# of it: the Explore page's imports must leave it to the first projection that is fit.
+NO_SKLEARN = "import sys, explorer.ui.explore\nsys.exit('sklearn' in sys.modules)\n"
+
+
+def test_the_explore_page_imports_no_scikit_learn():
+    done = subprocess.run([sys.executable, "-c", NO_SKLEARN], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, "importing explorer.ui.explore imported scikit-learn " + done.stderr[-2000:]

@@ -10,7 +10,6 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.decomposition import PCA
 
 from explorer.checks import check_choice, check_number, check_seed, check_whole, store
 from explorer.errors import ProjectionError
@@ -93,6 +92,9 @@ class PCAProjector(Projector):
                 f"PCA to {self.n_components} components needs at least that many latent "
                 f"dimensions and samples; the codes are {z.shape[0]} x {z.shape[1]}."
             )
+        # Imported here: scikit-learn takes ~1.3 s to import, and a raw or cached map needs none of it.
+        from sklearn.decomposition import PCA
+
         pca = PCA(n_components=self.n_components, random_state=self.seed).fit(z)
         # Keep plain arrays, not the sklearn object, so a cache hit restores them exactly.
         self.mean_ = pca.mean_
