@@ -68,7 +68,7 @@ def _scatter(points: np.ndarray, **kwargs) -> go.Scattergl | go.Scatter3d:
     return go.Scattergl(x=points[:, 0], y=points[:, 1], unselected={"marker": {"opacity": opacity}}, **kwargs)
 
 
-def _label_name(label: int, label_names: Sequence[str] | None) -> str:
+def label_name(label: int, label_names: Sequence[str] | None) -> str:
     if label_names is not None and 0 <= label < len(label_names):
         return str(label_names[label])
     return str(label)
@@ -126,7 +126,7 @@ def latent_scatter(
             "size": size,
             "opacity": _MARKER_OPACITY,
         }
-        names = None if labels is None else [_label_name(int(k), label_names) for k in labels]
+        names = None if labels is None else [label_name(int(k), label_names) for k in labels]
         value_line = f"<br>{value_name or 'value'}: %{{marker.color:.4g}}"
         fig.add_trace(
             _scatter(
@@ -144,7 +144,7 @@ def latent_scatter(
         n_classes = max(len(label_names or ()), int(labels.max()) + 1 if n else 0)
         for label in np.unique(labels):
             members = index[labels == label]
-            name = _label_name(int(label), label_names)
+            name = label_name(int(label), label_names)
             marker = {"color": class_color(label, n_classes), "size": size, "opacity": _MARKER_OPACITY}
             fig.add_trace(
                 _scatter(

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import charts, latent, plots
+from explorer import charts, latent, plots, raster
 from explorer.beta_family import (
     BETA_FAMILY_DIR,
     FamilyMember,
@@ -26,9 +26,6 @@ from explorer.ui.widgets import guarded, query_value, share_state, show_strip
 
 FAMILY = PRETRAINED_DIR / BETA_FAMILY_DIR
 N_PRIOR = 200  # drawn on the map; the first 32 are decoded
-# Codes drawn on the map, of the 4,000 stored: as SVG, 2,000 open the page in about 1.5 s in
-# headless Chromium where all 4,000 took 2-3 s (as WebGL or SVG); the spread reads the same.
-N_SHOWN = 2000
 TRADES = "What beta trades"
 EXPLANATION = """\
 The same 784-256-2 MLP VAE, trained on the same MNIST images with the same seed for the same
@@ -57,20 +54,42 @@ def circle(radius: float, n: int = 120) -> np.ndarray:
     return radius * np.stack([np.cos(angle), np.sin(angle)], axis=1)
 
 
+Bounds = tuple[float, float, float, float]  # x low, x high, y low, y high
+
+
+def map_bounds(points: np.ndarray, prior: np.ndarray, extent: float | None) -> Bounds:
+    """The map's axes: ``extent`` on both when given, else all codes, draws and the
+    2-sd circle with a margin (a picture under the chart does not widen its axes itself)."""
+    if extent is not None:
+        return -extent, extent, -extent, extent
+    shown = np.concatenate([points, prior, circle(2)])
+    low, high = shown.min(axis=0), shown.max(axis=0)
+    pad = 0.04 * (high - low)
+    return low[0] - pad[0], high[0] + pad[0], low[1] - pad[1], high[1] + pad[1]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def codes_picture(points: np.ndarray, labels: np.ndarray | None, n_classes: int,
+                  bounds: Bounds) -> raster.PointsPicture:
+    colors = [plots.TRAIN_COLOR] * len(points) if labels is None else \
+        [plots.class_color(int(k), n_classes) for k in labels]
+    return raster.points_picture(points, colors, bounds[:2], bounds[2:])
+
+
 def member_map(points: np.ndarray, prior: np.ndarray, data, extent: float | None) -> go.Figure:
-    """The first ``N_SHOWN`` codes, the prior's circles and draws, drawn as SVG."""
-    labels = None if data.y_test is None else data.y_test.numpy()[:N_SHOWN]
-    fig = plots.latent_scatter(points[:N_SHOWN], labels=labels, label_names=data.class_names,
-                               axis_name="z", height=520)
+    """All the stored codes as one picture (see ``explorer.raster``: as SVG markers, 2,000
+    of them took ~0.5 s of the page's opening), the prior's circles and draws as SVG on top."""
+    labels = None if data.y_test is None else data.y_test.numpy()[:len(points)]
+    n_classes = max(len(data.class_names or ()), 0 if labels is None else int(labels.max()) + 1)
+    bounds = map_bounds(points, prior, extent)
+    fig = plots.latent_scatter(points[:0], axis_name="z", height=520)  # the map's layout, no codes
+    legend = () if labels is None else [(plots.label_name(int(k), data.class_names),
+                                         plots.class_color(int(k), n_classes)) for k in np.unique(labels)]
+    fig = raster.add_picture(fig, codes_picture(points, labels, n_classes, bounds), legend)
     for radius in (1, 2):
         fig = plots.add_outline(fig, circle(radius), name=f"N(0, I): {radius} sd", color="#555555")
     fig = plots.add_points(fig, prior, name="prior samples", symbol="x-thin", color="#111111", size=7,
                            line_width=1.5)
-    # Equal scales, so the prior's circles stay round and spreads compare by eye.
-    fig.update_yaxes(scaleanchor="x", scaleratio=1)
-    if extent is not None:
-        fig.update_xaxes(range=[-extent, extent])
-        fig.update_yaxes(range=[-extent, extent])
     return plots.as_svg(fig)
 
 
@@ -137,7 +156,7 @@ def scrub_view(member: FamilyMember, points: np.ndarray, rotation: np.ndarray, m
     with left:
         st.plotly_chart(member_map(points, prior.numpy() @ rotation, data, extent), key="beta_map",
                         width="stretch")
-        st.caption(f"{min(N_SHOWN, len(member.codes)):,} MNIST test images at beta {beta:g}, turned onto the "
+        st.caption(f"{len(member.codes):,} MNIST test images at beta {beta:g}, turned onto the "
                    f"beta-{reference:g} map. Grey circles: one and two standard deviations of "
                    f"N(0, I). ×: {N_PRIOR} draws from it (seed {seed}), the same draws at every beta.")
     with right:

@@ -1,5 +1,5 @@
 """The insight lab's pages in headless Chromium: the interpolation lab and the training
-timeline, whose epoch slider runs in the browser (Plotly frames)."""
+timeline, whose epoch slider runs in the browser (Plotly frames), and the Beta scrubber."""
 
 from __future__ import annotations
 
@@ -51,3 +51,30 @@ def test_timeline_slider_moves_the_map_to_the_epoch_picked(page, app_url, browse
     expect(page.locator(".gtitle").filter(has_text="epoch 1")).to_have_count(1)  # redrawn
     assert_no_errors(page)
     page.screenshot(path=screenshot_dir / "14-timeline-epoch-1.png", full_page=True)
+
+
+# Where the map's picture of the codes is on the screen, and where its data rectangle maps to
+# through the axes, in page pixels.
+JS_PICTURE_BOX = """() => { const gd = document.querySelector('.js-plotly-plot');
+  const L = gd._fullLayout, xa = L.xaxis, ya = L.yaxis, im = gd.layout.images[0];
+  const shown = gd.querySelector('.imagelayer image').getBoundingClientRect();
+  const plot = gd.getBoundingClientRect();
+  return {shown: [shown.left - plot.left, shown.top - plot.top, shown.width, shown.height],
+          axes: [L._size.l + xa.l2p(im.x), L._size.t + ya.l2p(im.y),
+                 xa.l2p(im.x + im.sizex) - xa.l2p(im.x), ya.l2p(im.y - im.sizey) - ya.l2p(im.y)],
+          png: gd.querySelector('.imagelayer image').getAttribute('href').startsWith('data:image/png'),
+          draws: gd.querySelectorAll('.scatterlayer .point').length}; }"""
+
+
+@pytest.mark.parametrize("beta", ["0", "4"])
+def test_beta_scrubber_paints_its_codes_where_the_axes_put_them(page, app_url, screenshot_dir, beta):
+    bs.open_app(page, app_url, "beta", beta=beta)
+    bs.wait_for_map(page)
+    page.wait_for_selector(".js-plotly-plot .imagelayer image", timeout=30_000)
+    bs.wait_until_idle(page, settle_ms=500)
+    box = page.evaluate(JS_PICTURE_BOX)
+    assert box["png"] and box["draws"] >= 200  # the codes a picture, the prior's 200 draws SVG marks
+    assert box["axes"][2] > 200 and box["axes"][3] > 200  # a map, not a thumbnail
+    assert max(abs(s - a) for s, a in zip(box["shown"], box["axes"], strict=True)) < 2, box
+    assert_no_errors(page)
+    page.screenshot(path=screenshot_dir / f"15-beta-scrubber-{beta}.png")
