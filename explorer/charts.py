@@ -1,14 +1,17 @@
-"""Figures of the application pages (neighbours, denoising, anomalies, label efficiency):
-pure functions from numbers to ``go.Figure``. The latent map lives in ``plots``."""
+"""Figures of numbers beside the map (training curves, single items as lines or bars, the
+application pages' neighbours, denoising, anomalies and label efficiency): pure functions
+from numbers to ``go.Figure``. The latent map lives in ``plots``."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-from explorer.plots import TEST_COLOR, TRAIN_COLOR, class_color
+from explorer.plots import TEST_COLOR, TRAIN_COLOR, check_length, class_color
 
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 10, "r": 10, "b": 10, "t": 40}}
 
@@ -222,8 +225,6 @@ def beta_tradeoff(betas: Sequence[float], measures: Mapping[str, Sequence[float]
                   current: float | None = None) -> go.Figure:
     """One small panel per measure of a beta family (reconstruction, KL, ...) over beta, with
     the member on view ringed. Beta runs from 0, so the members sit at even steps, named."""
-    from plotly.subplots import make_subplots
-
     names = [f"{b:g}" for b in betas]
     fig = make_subplots(1, len(measures), subplot_titles=list(measures), horizontal_spacing=0.08)
     for column, values in enumerate(measures.values(), start=1):
@@ -238,4 +239,136 @@ def beta_tradeoff(betas: Sequence[float], measures: Mapping[str, Sequence[float]
     fig.update_xaxes(title_text="beta", type="category")
     fig.update_layout(height=260, **_LAYOUT)
     fig.update_annotations(font_size=13)
+    return fig
+
+
+def loss_curves(
+    train: Mapping[str, Sequence[float]],
+    test: Mapping[str, Sequence[float]] | None = None,
+    *,
+    x: Sequence[float] | None = None,
+    test_x: Sequence[float] | None = None,
+    x_title: str = "epoch",
+    test_name: str = "test",
+) -> go.Figure:
+    """One subplot per loss term (e.g. ``recon``, ``kl``, ``total``): train solid, test
+    dashed (``test_name`` relabels it, e.g. "validation").
+
+    Values are plotted at epochs 1, 2, ... unless ``x`` (for train) or ``test_x`` (for
+    test) give the positions, e.g. per-step losses. Works on partial histories while
+    training runs, a single point included.
+    """
+    test = test or {}
+    terms = [*train, *(term for term in test if term not in train)]
+    if not terms:
+        fig = go.Figure()
+        fig.add_annotation(text="no losses recorded yet", showarrow=False, xref="paper", yref="paper")
+        fig.update_layout(template="plotly_white", height=250, xaxis_visible=False, yaxis_visible=False)
+        return fig
+    ncols = min(len(terms), 3)
+    nrows = math.ceil(len(terms) / ncols)
+    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=terms)
+    splits = (("train", train, x, TRAIN_COLOR, "solid"), (test_name, test, test_x, TEST_COLOR, "dash"))
+    for k, term in enumerate(terms):
+        row, col = divmod(k, ncols)
+        for split, losses, positions, color, dash in splits:
+            values = list(losses.get(term, ()))
+            if not values:
+                continue
+            steps = (
+                list(positions)[: len(values)] if positions is not None else list(range(1, len(values) + 1))
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=steps,
+                    y=values,
+                    mode="lines+markers" if len(values) <= 50 else "lines",
+                    name=split,
+                    legendgroup=split,
+                    showlegend=split not in {trace.name for trace in fig.data},
+                    line={"color": color, "dash": dash},
+                    marker={"size": 5},
+                ),
+                row=row + 1,
+                col=col + 1,
+            )
+    fig.update_xaxes(title_text=x_title, row=nrows)
+    fig.update_layout(
+        template="plotly_white",
+        height=260 * nrows,
+        margin={"l": 10, "r": 10, "b": 10, "t": 40},
+        hovermode="x unified",
+        uirevision="loss-curves",  # zoom survives the redraws while training runs
+    )
+    return fig
+
+
+def series_lines(
+    series: np.ndarray,
+    names: Sequence[str] | None = None,
+    title: str = "",
+    channel_names: Sequence[str] | None = None,
+) -> go.Figure:
+    """Time-series items ``(n, T, C)`` overlaid, one subplot per channel, one colour per
+    item (e.g. original and reconstruction), so their differences show at a glance."""
+    series = np.asarray(series, dtype=np.float64)
+    if series.ndim != 3:
+        raise ValueError(f"expected series of shape (n, T, C), got {series.shape}")
+    n, steps, channels = series.shape
+    names = list(names) if names is not None else [f"item {i}" for i in range(n)]
+    check_length("names", names, n)
+    check_length("channel_names", channel_names, channels)
+    fig = make_subplots(
+        rows=channels,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.04,
+        subplot_titles=list(channel_names) if channel_names is not None else None,
+    )
+    for i in range(n):
+        for c in range(channels):
+            fig.add_trace(
+                go.Scatter(
+                    x=np.arange(steps),
+                    y=series[i, :, c],
+                    mode="lines",
+                    name=names[i],
+                    legendgroup=names[i],
+                    showlegend=c == 0,
+                    line={"color": class_color(i)},
+                ),
+                row=c + 1,
+                col=1,
+            )
+    fig.update_xaxes(title_text="t", row=channels)
+    fig.update_layout(
+        template="plotly_white",
+        title={"text": title},
+        height=min(900, 120 + 160 * channels),
+        margin={"l": 10, "r": 10, "b": 10, "t": 40 if title else 20},
+    )
+    return fig
+
+
+def feature_bars(rows: np.ndarray, row_names: Sequence[str], feature_names: Sequence[str]) -> go.Figure:
+    """Tabular items ``(n, D)`` as grouped bars, one bar group per feature and one colour
+    per item (e.g. original and reconstruction)."""
+    rows = np.asarray(rows, dtype=np.float64)
+    if rows.ndim != 2:
+        raise ValueError(f"expected rows of shape (n, D), got {rows.shape}")
+    check_length("row_names", row_names, rows.shape[0])
+    check_length("feature_names", feature_names, rows.shape[1])
+    fig = go.Figure(
+        [
+            go.Bar(x=list(feature_names), y=row, name=name, marker_color=class_color(i))
+            for i, (row, name) in enumerate(zip(rows, row_names, strict=True))
+        ]
+    )
+    fig.update_layout(
+        template="plotly_white",
+        barmode="group",
+        height=400,
+        margin={"l": 10, "r": 10, "b": 10, "t": 20},
+        legend={"orientation": "h", "y": 1.1},
+    )
     return fig

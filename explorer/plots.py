@@ -1,4 +1,4 @@
-"""Plotly figure builders for the latent map, training curves and single items.
+"""Plotly figure builders for the latent map and its overlays.
 
 Pure functions from arrays to ``go.Figure``; the app only displays them. Conventions
 the app relies on:
@@ -17,12 +17,11 @@ the app relies on:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
-from plotly.subplots import make_subplots
 
 # Zoom and pan survive Streamlit reruns while this string stays the same.
 UIREVISION = "latent-map"
@@ -53,7 +52,7 @@ def _check_points(points: np.ndarray) -> np.ndarray:
     return points
 
 
-def _check_length(name: str, values: Sequence | np.ndarray | None, n: int) -> None:
+def check_length(name: str, values: Sequence | np.ndarray | None, n: int) -> None:
     if values is not None and len(values) != n:
         raise ValueError(f"{name} has {len(values)} entries but there are {n} points")
 
@@ -101,7 +100,7 @@ def latent_scatter(
     labels = None if labels is None else np.asarray(labels).astype(np.int64)
     values = None if values is None else np.asarray(values, dtype=np.float64)
     for name, given in (("labels", labels), ("values", values), ("hover", hover)):
-        _check_length(name, given, n)
+        check_length(name, given, n)
     selected = np.asarray(selected, dtype=np.int64).reshape(-1)
     if selected.size and (selected.min() < 0 or selected.max() >= n):
         raise ValueError(f"selected indices must be between 0 and {n - 1}")
@@ -336,7 +335,7 @@ def add_points(
     2-D or 3-D; ``hover`` gives one text per point, else the trace name and index.
     ``line_width`` draws open symbols (``"x-thin"``, ``"circle-open"``) with that stroke."""
     points = _check_points(points)
-    _check_length("hover", hover, len(points))
+    check_length("hover", hover, len(points))
     fig.add_trace(
         _scatter(
             points,
@@ -430,137 +429,5 @@ def add_ellipses(
             connectgaps=False,
             hoverinfo="skip",
         )
-    )
-    return fig
-
-
-def loss_curves(
-    train: Mapping[str, Sequence[float]],
-    test: Mapping[str, Sequence[float]] | None = None,
-    *,
-    x: Sequence[float] | None = None,
-    test_x: Sequence[float] | None = None,
-    x_title: str = "epoch",
-    test_name: str = "test",
-) -> go.Figure:
-    """One subplot per loss term (e.g. ``recon``, ``kl``, ``total``): train solid, test
-    dashed (``test_name`` relabels it, e.g. "validation").
-
-    Values are plotted at epochs 1, 2, ... unless ``x`` (for train) or ``test_x`` (for
-    test) give the positions, e.g. per-step losses. Works on partial histories while
-    training runs, a single point included.
-    """
-    test = test or {}
-    terms = [*train, *(term for term in test if term not in train)]
-    if not terms:
-        fig = go.Figure()
-        fig.add_annotation(text="no losses recorded yet", showarrow=False, xref="paper", yref="paper")
-        fig.update_layout(template="plotly_white", height=250, xaxis_visible=False, yaxis_visible=False)
-        return fig
-    ncols = min(len(terms), 3)
-    nrows = math.ceil(len(terms) / ncols)
-    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=terms)
-    splits = (("train", train, x, TRAIN_COLOR, "solid"), (test_name, test, test_x, TEST_COLOR, "dash"))
-    for k, term in enumerate(terms):
-        row, col = divmod(k, ncols)
-        for split, losses, positions, color, dash in splits:
-            values = list(losses.get(term, ()))
-            if not values:
-                continue
-            steps = (
-                list(positions)[: len(values)] if positions is not None else list(range(1, len(values) + 1))
-            )
-            fig.add_trace(
-                go.Scatter(
-                    x=steps,
-                    y=values,
-                    mode="lines+markers" if len(values) <= 50 else "lines",
-                    name=split,
-                    legendgroup=split,
-                    showlegend=split not in {trace.name for trace in fig.data},
-                    line={"color": color, "dash": dash},
-                    marker={"size": 5},
-                ),
-                row=row + 1,
-                col=col + 1,
-            )
-    fig.update_xaxes(title_text=x_title, row=nrows)
-    fig.update_layout(
-        template="plotly_white",
-        height=260 * nrows,
-        margin={"l": 10, "r": 10, "b": 10, "t": 40},
-        hovermode="x unified",
-        uirevision="loss-curves",  # zoom survives the redraws while training runs
-    )
-    return fig
-
-
-def series_lines(
-    series: np.ndarray,
-    names: Sequence[str] | None = None,
-    title: str = "",
-    channel_names: Sequence[str] | None = None,
-) -> go.Figure:
-    """Time-series items ``(n, T, C)`` overlaid, one subplot per channel, one colour per
-    item (e.g. original and reconstruction), so their differences show at a glance."""
-    series = np.asarray(series, dtype=np.float64)
-    if series.ndim != 3:
-        raise ValueError(f"expected series of shape (n, T, C), got {series.shape}")
-    n, steps, channels = series.shape
-    names = list(names) if names is not None else [f"item {i}" for i in range(n)]
-    _check_length("names", names, n)
-    _check_length("channel_names", channel_names, channels)
-    fig = make_subplots(
-        rows=channels,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.04,
-        subplot_titles=list(channel_names) if channel_names is not None else None,
-    )
-    for i in range(n):
-        for c in range(channels):
-            fig.add_trace(
-                go.Scatter(
-                    x=np.arange(steps),
-                    y=series[i, :, c],
-                    mode="lines",
-                    name=names[i],
-                    legendgroup=names[i],
-                    showlegend=c == 0,
-                    line={"color": class_color(i)},
-                ),
-                row=c + 1,
-                col=1,
-            )
-    fig.update_xaxes(title_text="t", row=channels)
-    fig.update_layout(
-        template="plotly_white",
-        title={"text": title},
-        height=min(900, 120 + 160 * channels),
-        margin={"l": 10, "r": 10, "b": 10, "t": 40 if title else 20},
-    )
-    return fig
-
-
-def feature_bars(rows: np.ndarray, row_names: Sequence[str], feature_names: Sequence[str]) -> go.Figure:
-    """Tabular items ``(n, D)`` as grouped bars, one bar group per feature and one colour
-    per item (e.g. original and reconstruction)."""
-    rows = np.asarray(rows, dtype=np.float64)
-    if rows.ndim != 2:
-        raise ValueError(f"expected rows of shape (n, D), got {rows.shape}")
-    _check_length("row_names", row_names, rows.shape[0])
-    _check_length("feature_names", feature_names, rows.shape[1])
-    fig = go.Figure(
-        [
-            go.Bar(x=list(feature_names), y=row, name=name, marker_color=class_color(i))
-            for i, (row, name) in enumerate(zip(rows, row_names, strict=True))
-        ]
-    )
-    fig.update_layout(
-        template="plotly_white",
-        barmode="group",
-        height=400,
-        margin={"l": 10, "r": 10, "b": 10, "t": 20},
-        legend={"orientation": "h", "y": 1.1},
     )
     return fig

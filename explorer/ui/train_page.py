@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from explorer import plots
+from explorer import charts
 from explorer.catalog import runs_dir
 from explorer.checkpoint import save_checkpoint
 from explorer.config import DataConfig, ModelConfig, TrainConfig
@@ -200,7 +200,7 @@ def progress_bar(job: TrainingJob) -> None:
     )
     if s.history.train:
         st.plotly_chart(
-            plots.loss_curves(s.history.train, s.history.test), key="loss_curves", width="stretch"
+            charts.loss_curves(s.history.train, s.history.test), key="loss_curves", width="stretch"
         )
 
 

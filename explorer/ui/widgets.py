@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import numpy as np
 import streamlit as st
 
-from explorer import plots, render
+from explorer import charts, render
 from explorer.data import Dataset
 from explorer.errors import OUT_OF_MEMORY_MESSAGE, ExplorerError, OutOfMemoryError
 
@@ -64,9 +64,9 @@ def show_items(
                 col.image(render.upscale(image, scale), caption=caption, clamp=True,
                           width=image.shape[1] * scale)
     elif data.kind == "series":
-        st.plotly_chart(plots.series_lines(shown, captions), key=key, width="stretch")
+        st.plotly_chart(charts.series_lines(shown, captions), key=key, width="stretch")
     else:
-        st.plotly_chart(plots.feature_bars(shown, captions, data.feature_names), key=key, width="stretch")
+        st.plotly_chart(charts.feature_bars(shown, captions, data.feature_names), key=key, width="stretch")
 
 
 def show_strip(
