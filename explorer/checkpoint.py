@@ -9,7 +9,6 @@ is dropped on load, so the user's ``--data-root`` or ``$LATENT_EXPLORER_DATA`` d
 
 from __future__ import annotations
 
-import errno
 import glob
 import json
 import numbers
@@ -17,7 +16,6 @@ import os
 import platform
 import shutil
 import stat
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +26,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from explorer import __version__
+from explorer import __version__, folder_swap
 from explorer.config import DataConfig, ModelConfig, TrainConfig, from_dict, to_dict
 from explorer.data import Dataset
 from explorer.data.stored import read_dataset, write_dataset
@@ -121,8 +119,8 @@ def save_folder(folder: str | Path, config: dict[str, Any], write_model: Callabl
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True))
         if dataset is not None:
             write_dataset(tmp / DATA_FILE, dataset)
-        _sync_tree(tmp)
-        _swap_into_place(tmp, folder)
+        folder_swap.sync_tree(tmp)
+        folder_swap.swap_into_place(tmp, folder, aside_name=f".{folder.name}{_PARTIAL}{os.getpid()}-old")
     except OSError as exc:
         raise OutputPathError(f"Cannot write a checkpoint to {folder}: {exc.strerror or exc}.") from None
     finally:
@@ -174,59 +172,6 @@ def check_save_target(folder: str | Path, overwrite: bool = False) -> Path:
     return path
 
 
-def _sync_tree(folder: Path) -> None:
-    """Flush the files and then the folder itself to disk, so that after the swap a power cut
-    leaves the complete new checkpoint, not empty files."""
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _swap_into_place(new: Path, folder: Path) -> None:
-    """Put ``new`` at ``folder``. Where ``folder`` exists the two are exchanged in one atomic
-    step (Linux renameat2), so the path holds the complete old or the complete new checkpoint
-    at every instant; ``new`` then holds the old one, for the caller to delete. Elsewhere the
-    old one is moved aside first, and ``recover`` puts it back if a kill comes in between."""
-    if not folder.exists():
-        os.rename(new, folder)
-    elif not _exchange(new, folder):
-        aside = folder.with_name(f".{folder.name}{_PARTIAL}{os.getpid()}-old")
-        os.rename(folder, aside)
-        os.rename(new, folder)
-        os.rename(aside, new)
-    _fsync_dir(folder.parent)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths; False where the system cannot (not Linux, old kernel,
-    a file system without RENAME_EXCHANGE)."""
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    error = ctypes.get_errno()
-    if error in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
-        return False
-    raise OSError(error, os.strerror(error))
-
-
 def recover(folder: str | Path) -> None:
     """Tidy what an interrupted save of ``folder`` left: where the folder itself is missing
     (a kill between the two renames of the non-atomic fallback) the complete checkpoint moved
@@ -240,7 +185,7 @@ def recover(folder: str | Path) -> None:
         return
     for partial in partials:
         pid = partial.name[len(folder.name) + 1 + len(_PARTIAL):].split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)) or not _only_checkpoint_files(partial):
+        if not pid.isdigit() or folder_swap.process_alive(int(pid)) or not _only_checkpoint_files(partial):
             continue
         try:
             complete = (partial / CONFIG_FILE).is_file() and any(
@@ -251,18 +196,6 @@ def recover(folder: str | Path) -> None:
                 shutil.rmtree(partial)
         except OSError:
             continue
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's live process
-    return True
 
 
 def _only_checkpoint_files(folder: Path) -> bool:

@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from explorer import checkpoint as ck
+from explorer import folder_swap
 from explorer.checkpoint import check_save_target, load_checkpoint, recover, save_checkpoint
 from explorer.cli import main as cli
 from explorer.config import DataConfig, TrainConfig
@@ -148,9 +149,9 @@ def _patch_steps(on_point) -> None:
     wrap(ck, "save_file")
     wrap(pathlib.Path, "write_text")
     wrap(ck, "write_dataset")
-    wrap(ck, "_sync_tree")
+    wrap(folder_swap, "sync_tree")
     wrap(os, "rename")
-    wrap(ck, "_exchange")
+    wrap(folder_swap, "exchange")
     wrap(shutil, "rmtree")
 
 
@@ -163,7 +164,7 @@ def _points(folder: pathlib.Path, fallback: bool) -> list[str]:
         seen = []
         _patch_steps(seen.append)
         if fallback:
-            ck._exchange = lambda a, b: False
+            folder_swap.exchange = lambda a, b: False
         _save(folder, latent_dim=4, overwrite=True, dataset=_tiny_dataset())
         os.write(write, "\n".join(seen).encode())
         os._exit(0)
@@ -195,7 +196,7 @@ def _kill_at(folder: pathlib.Path, point: int, fallback: bool, reached: pathlib.
 
         _patch_steps(on_point)
         if fallback:
-            ck._exchange = lambda a, b: False
+            folder_swap.exchange = lambda a, b: False
         _save(folder, latent_dim=4, overwrite=True, dataset=_tiny_dataset())
         os._exit(0)
     deadline = time.monotonic() + 60
@@ -212,6 +213,7 @@ def test_a_kill_at_any_step_leaves_a_loadable_checkpoint_and_no_leftovers(tmp_pa
     folder = _save(tmp_path / "ckpt", latent_dim=3)
     points = _points(_save(tmp_path / "counting" / "ckpt", latent_dim=3), fallback)
     assert len(points) >= 12 and any("rename" in p or "exchange" in p for p in points)
+    assert "before sync_tree" in points and ("before exchange" in points) != fallback  # the steps patched are the ones run
     for point in range(1, len(points) + 1):
         reached = tmp_path / f"reached-{point}"
         _kill_at(folder, point, fallback, reached)
@@ -259,5 +261,5 @@ if sys.platform.startswith("linux"):
         a.mkdir()
         b.mkdir()
         (a / "x").write_text("a")
-        assert ck._exchange(a, b)
+        assert folder_swap.exchange(a, b)
         assert (b / "x").read_text() == "a" and not (a / "x").exists()
