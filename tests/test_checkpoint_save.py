@@ -213,7 +213,8 @@ def test_a_kill_at_any_step_leaves_a_loadable_checkpoint_and_no_leftovers(tmp_pa
     folder = _save(tmp_path / "ckpt", latent_dim=3)
     points = _points(_save(tmp_path / "counting" / "ckpt", latent_dim=3), fallback)
     assert len(points) >= 12 and any("rename" in p or "exchange" in p for p in points)
-    assert "before sync_tree" in points and ("before exchange" in points) != fallback  # the steps patched are the ones run
+    # the steps patched are the ones the save runs
+    assert "before sync_tree" in points and ("before exchange" in points) != fallback
     for point in range(1, len(points) + 1):
         reached = tmp_path / f"reached-{point}"
         _kill_at(folder, point, fallback, reached)
