@@ -10,6 +10,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
 
 from explorer import anomaly as an
+from explorer import detection
 from explorer.cli import main
 from explorer.errors import DataError, ModelConfigError
 from explorer.models import build_model, model_config
@@ -49,7 +50,7 @@ def test_pca_baseline_matches_sklearn_by_hand(digits):
     pca = PCA(5).fit(train)
     by_hand = ((test - pca.mean_) - (test - pca.mean_) @ pca.components_.T @ pca.components_) ** 2
     np.testing.assert_allclose(scores, by_hand.sum(axis=1), rtol=1e-4, atol=1e-4)
-    assert an.auroc(scores, split.is_anomaly) == pytest.approx(
+    assert detection.auroc(scores, split.is_anomaly) == pytest.approx(
         roc_auc_score(digits.y_test.numpy() != 3, by_hand.sum(axis=1)), abs=1e-6)
 
 
@@ -60,8 +61,8 @@ def test_pca_is_perfect_on_separable_classes():
     anomalies = normal[:10] + torch.tensor([[0.0, 0.0, 1.0]])
     scores = an.pca_scores(normal, torch.cat([normal[:10], anomalies]), 1)
     truth = np.r_[np.zeros(10, bool), np.ones(10, bool)]
-    assert an.auroc(scores, truth) == 1.0
-    curve = an.roc_curve(scores, truth)
+    assert detection.auroc(scores, truth) == 1.0
+    curve = detection.roc_curve(scores, truth)
     assert curve.auroc == 1.0 and curve.true_positive_rate[-1] == 1.0
     assert np.all(np.diff(curve.false_positive_rate) >= 0)
 
@@ -69,12 +70,12 @@ def test_pca_is_perfect_on_separable_classes():
 def test_precision_recall_at_a_threshold():
     scores = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
     truth = np.array([0, 0, 0, 1, 0, 1, 1, 1], dtype=bool)
-    report = an.at_threshold(scores, truth, 0.45)  # flags 0.5, 0.6, 0.7, 0.8
+    report = detection.at_threshold(scores, truth, 0.45)  # flags 0.5, 0.6, 0.7, 0.8
     assert (report.true_positives, report.false_positives) == (3, 1)
     assert (report.false_negatives, report.true_negatives) == (1, 3)
     assert report.precision == pytest.approx(0.75) and report.recall == pytest.approx(0.75)
     assert report.f1 == pytest.approx(0.75) and report.false_positive_rate == pytest.approx(0.25)
-    nothing = an.at_threshold(scores, truth, 1.0)
+    nothing = detection.at_threshold(scores, truth, 1.0)
     assert nothing.precision == 0.0 and nothing.recall == 0.0 and nothing.f1 == 0.0
 
 
@@ -83,8 +84,8 @@ def test_threshold_for_a_target_false_positive_rate(target, expected_fpr):
     rng = np.random.default_rng(0)
     scores = rng.normal(size=12)
     truth = np.r_[np.zeros(8, bool), np.ones(4, bool)]
-    threshold = an.threshold_for_fpr(scores, truth, target)
-    assert an.at_threshold(scores, truth, threshold).false_positive_rate == pytest.approx(expected_fpr)
+    threshold = detection.threshold_for_fpr(scores, truth, target)
+    assert detection.at_threshold(scores, truth, threshold).false_positive_rate == pytest.approx(expected_fpr)
 
 
 def test_most_anomalous_are_highest_scores(trained_on_eights):

@@ -289,6 +289,7 @@ def _arithmetic_text(out: dict[str, Any]) -> str:
 
 def cmd_anomaly(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]]:
     from explorer import anomaly as an
+    from explorer import detection
     from explorer.checkpoint import load_checkpoint
     from explorer.device import resolve_device
 
@@ -318,8 +319,8 @@ def cmd_anomaly(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any
             model, result = an.run_one_class(data, args.normal, cfg, on_step=progress.step)
         finally:
             progress.close()
-    threshold = an.threshold_for_fpr(result.scores, result.is_anomaly, args.target_fpr)
-    report = an.at_threshold(result.scores, result.is_anomaly, threshold)
+    threshold = detection.threshold_for_fpr(result.scores, result.is_anomaly, args.target_fpr)
+    report = detection.at_threshold(result.scores, result.is_anomaly, threshold)
     return {**result.summary(), "checkpoint": args.checkpoint, "target_fpr": args.target_fpr,
             "threshold": report.threshold, "precision": report.precision, "recall": report.recall,
             "f1": report.f1, "false_positive_rate": report.false_positive_rate,

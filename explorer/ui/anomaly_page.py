@@ -9,18 +9,16 @@ import torch
 from explorer import charts
 from explorer.anomaly import (
     OneClassResult,
-    at_threshold,
     describe,
     most_anomalous,
     one_class_split,
     recipe,
     reference_auroc,
     resolve_epochs,
-    roc_curve,
     score_one_class,
-    threshold_for_fpr,
     train_one_class,
 )
+from explorer.detection import at_threshold, roc_curve, threshold_for_fpr
 from explorer.latent import decode, encode_all
 from explorer.models import MODELS
 from explorer.ui.train_page import data_controls
