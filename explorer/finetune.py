@@ -234,9 +234,11 @@ def classifier_confusion(classifier: CodeClassifier, data: Dataset) -> np.ndarra
 
 def label_efficiency(model: Autoencoder, data: Dataset, labels_per_class: Sequence[int],
                      cfg: FinetuneConfig = FinetuneConfig(), methods: Sequence[Method] = METHODS,
-                     on_progress: ProgressCallback | None = None) -> list[LabelEfficiencyRow]:
+                     on_progress: ProgressCallback | None = None,
+                     should_stop: Callable[[], bool] | None = None) -> list[LabelEfficiencyRow]:
     """Test accuracy of each method at each number of labels per class (``cfg``'s own
-    ``labels_per_class`` is replaced by each value in turn).
+    ``labels_per_class`` is replaced by each value in turn). ``should_stop`` is asked before
+    each classifier; when it says yes, the rows so far are returned.
 
     Every size is checked against the data before anything trains, so a too-large size fails
     at once instead of after minutes of training. ``on_progress(done, total, message)`` is
@@ -257,6 +259,8 @@ def label_efficiency(model: Autoencoder, data: Dataset, labels_per_class: Sequen
     rows = []
     for n in sizes:
         for method in methods:
+            if should_stop is not None and should_stop():
+                return rows
             result = train_classifier(model, data, method, dataclasses.replace(cfg, labels_per_class=n))
             rows.append(LabelEfficiencyRow(n, method, result.accuracy, result.steps, result.seconds))
             if on_progress is not None:

@@ -1,12 +1,17 @@
-"""Training in a background thread, so a page can keep drawing progress, answer a Stop
-button, and let other sessions work meanwhile. Pure Python: the UI only polls ``status``."""
+"""Long work in a background thread, so a page can keep drawing progress, answer a Stop
+button, and let other sessions work meanwhile: ``TrainingJob`` for a model's training (its
+loss curves and weights so far), ``BackgroundJob`` for any other work that reports a
+fraction done. Pure Python: the UI only polls ``snapshot``."""
 
 from __future__ import annotations
 
 import copy
 import threading
 import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Self
 
 from explorer.config import TrainConfig
 from explorer.data import Dataset
@@ -37,7 +42,31 @@ class JobStatus:
         return self.state in ("done", "stopped", "failed")
 
 
-class TrainingJob:
+class _ThreadJob(ABC):
+    """Work on its own daemon thread (``_run``), with a Stop flag it checks and a lock for
+    what it shares with the page."""
+
+    def __init__(self, name: str) -> None:
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name=f"latent-explorer-{name}", daemon=True)
+
+    @abstractmethod
+    def _run(self) -> None:
+        """The work; it sets its outcome under ``_lock`` and must not raise."""
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+
+class TrainingJob(_ThreadJob):
     """Runs ``fit`` on its own thread. The model is trained in place; after a stop or a
     divergence it holds the weights reached so far (the last finite ones), ready to save."""
 
@@ -47,19 +76,7 @@ class TrainingJob:
         self.recorder = TimelineRecorder(model, data, seed=cfg.seed) if timeline else None
         self.timeline: Timeline | None = None  # set when the run ends, if recorded
         self.status = JobStatus()
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="latent-explorer-train", daemon=True)
-
-    def start(self) -> TrainingJob:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
+        super().__init__("train")
 
     def snapshot(self) -> JobStatus:
         """A consistent copy of the status for drawing (the thread keeps appending)."""
@@ -102,3 +119,55 @@ class TrainingJob:
             self.status.history = history or self.status.history
             self.status.state, self.status.error = state, error
             self.status.ended = time.time()
+
+
+Report = Callable[[float, str], None]  # (fraction done in [0, 1], what is happening)
+
+
+@dataclass(frozen=True)
+class WorkStatus:
+    state: str  # running, done, stopped, failed
+    fraction: float
+    text: str
+    error: str | None
+    elapsed: float
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "stopped", "failed")
+
+
+class BackgroundJob(_ThreadJob):
+    """Any long work on its own thread, with progress and Stop: ``work(report, should_stop)``
+    calls ``report(fraction, text)`` as it goes, checks ``should_stop()`` between its steps,
+    and returns its result. Stopped work's result is dropped (it is a part of the whole)."""
+
+    def __init__(self, work: Callable[[Report, Callable[[], bool]], Any], name: str = "work") -> None:
+        self._work = work
+        self._state, self._fraction, self._text, self._error = "running", 0.0, "starting…", None
+        self._started, self._ended = time.time(), None
+        self.result: Any = None
+        super().__init__(name)
+
+    def snapshot(self) -> WorkStatus:
+        with self._lock:
+            elapsed = (self._ended if self._ended is not None else time.time()) - self._started
+            return WorkStatus(self._state, self._fraction, self._text, self._error, elapsed)
+
+    def _report(self, fraction: float, text: str) -> None:
+        with self._lock:
+            self._fraction, self._text = min(max(float(fraction), 0.0), 1.0), text
+
+    def _run(self) -> None:
+        result, error = None, None
+        try:
+            result = self._work(self._report, self._stop.is_set)
+        except ExplorerError as exc:
+            error = str(exc)
+        except Exception as exc:  # a thread must never die silently; show it to the user
+            error = f"{type(exc).__name__}: {exc}"
+        stopped = error is None and self._stop.is_set()
+        with self._lock:
+            self.result = None if stopped else result
+            self._state = "failed" if error is not None else "stopped" if stopped else "done"
+            self._error, self._ended = error, time.time()

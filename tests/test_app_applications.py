@@ -86,11 +86,21 @@ def test_few_labels_page_trains_three_classifiers_per_size(env):
     sizes.set_value([10]).run()
     at.button(key="ft_run").click().run()
     no_errors(at)
+    finish(at, "ft_job")
     table = at.dataframe[0].value
     assert len(table) == 3 and set(table["labels per class"]) == {10}
     assert all(0.0 < float(v.rstrip("%")) <= 100.0 for v in table["test accuracy"])
     assert {t.name for t in figure(at).data} == {"frozen encoder + head", "fine-tuned encoder + head",
                                                  "same network from scratch"}
+
+
+def finish(at, state_key: str) -> None:
+    """Wait for the page's background work, then redraw the page with its result (AppTest
+    does not run the live progress fragment's timer)."""
+    assert at.button(key=f"{state_key}_stop")  # the work runs, with a Stop button beside it
+    at.session_state[state_key][1].join(timeout=300)
+    at.run()
+    no_errors(at)
 
 
 ANOMALY = "from explorer.ui.anomaly_page import anomaly_page\nanomaly_page()\n"
@@ -105,6 +115,7 @@ def test_anomaly_page_trains_on_the_normal_class_and_scores(env):
     at.number_input(key="an_latent").set_value(8).run()
     at.button(key="an_run").click().run()
     no_errors(at)
+    finish(at, "an_job")
     ours, pca = at.metric[0], at.metric[1]
     assert float(ours.value.rstrip("%")) > 70 and pca.label.startswith("AUROC, PCA-8")
     hist, roc = figure(at, 0), figure(at, 1)

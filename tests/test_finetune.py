@@ -101,3 +101,11 @@ def test_confusion_matrix_counts_the_test_split(pretrained, digits):
     assert matrix.shape == (digits.n_classes, digits.n_classes)
     assert matrix.sum(axis=1).tolist() == torch.bincount(digits.y_test).tolist()
     assert matrix.trace() / matrix.sum() == pytest.approx(result.accuracy)
+
+
+def test_a_stop_ends_the_comparison_between_classifiers_with_the_rows_so_far(pretrained, digits):
+    done = []
+    rows = label_efficiency(pretrained, digits, [2, 5], FinetuneConfig(min_steps=20), methods=("scratch",),
+                            on_progress=lambda n, total, msg: done.append(n),
+                            should_stop=lambda: len(done) > 1)  # after the start and one classifier
+    assert [r.labels_per_class for r in rows] == [2]  # the first finished, the second never began

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import streamlit as st
 import torch
 
 from explorer import charts
 from explorer.anomaly import (
+    OneClassConfig,
     OneClassResult,
+    OneClassSplit,
     describe,
     most_anomalous,
     one_class_split,
@@ -19,8 +23,10 @@ from explorer.anomaly import (
     train_one_class,
 )
 from explorer.detection import at_threshold, roc_curve, threshold_for_fpr
+from explorer.jobs import Report
 from explorer.latent import decode, encode_all
-from explorer.models import MODELS
+from explorer.models import MODELS, Autoencoder
+from explorer.ui import job_panel
 from explorer.ui.train_page import data_controls
 from explorer.ui.widgets import guarded, show_strip
 
@@ -58,26 +64,34 @@ def anomaly_page() -> None:
     st.caption(f"{describe(cfg)}. Trains on {len(split.train.x_train):,} normal training items; scores "
                f"{split.n_normal_test:,} normal and {split.n_anomalous_test:,} anomalous test items.")
     key = ("anomaly", data_cfg, tuple(normal), cfg)
-    if st.button("Train on the normal class and score", type="primary", key="an_run"):
-        bar = st.progress(0.0, text="training on normal items…")
-        epochs = resolve_epochs(cfg, len(split.train.x_train)).epochs
-
-        def progress(info) -> None:
-            loss = info.losses.get("total", float("nan"))
-            bar.progress(min(1.0, (info.epoch - 1 + info.progress) / epochs),
-                         text=f"epoch {info.epoch} of {epochs}: loss {loss:.2f}")
-
-        model, history = train_one_class(split, cfg, on_step=progress)
-        bar.progress(1.0, text="scoring the test split…")
-        result = score_one_class(model, split, cfg.score, cfg.n_samples, cfg.seed, history.epochs_run,
-                                 history.seconds)
-        bar.empty()
-        st.session_state["an_result"] = (key, model, result)
-    stored = st.session_state.get("an_result")
-    if stored is None or stored[0] != key:
-        st.info("Press the button to train (about a minute on the MNIST sample on a laptop CPU).")
+    if st.button("Train on the normal class and score", type="primary", key="an_run",
+                 disabled=job_panel.running("an_job")):
+        job_panel.start("an_job", key, lambda report, should_stop: train_and_score(split, cfg, report,
+                                                                                   should_stop))
+    done = job_panel.result("an_job", key, stop_label="Stop training")
+    if done is None:
+        if not job_panel.started_for("an_job", key):
+            st.info("Press the button to train (about a minute on the MNIST sample on a laptop CPU).")
         return
-    show(data, split.x_test, stored[1], stored[2])
+    model, result = done
+    show(data, split.x_test, model, result)
+
+
+def train_and_score(split: OneClassSplit, cfg: OneClassConfig, report: Report,
+                    should_stop: Callable[[], bool]) -> tuple[Autoencoder, OneClassResult] | None:
+    """Train on the normal items, then score the test split; None when stopped in training."""
+    epochs = resolve_epochs(cfg, len(split.train.x_train)).epochs
+
+    def progress(info) -> None:
+        loss = info.losses.get("total", float("nan"))
+        report((info.epoch - 1 + info.progress) / epochs, f"epoch {info.epoch} of {epochs}: loss {loss:.2f}")
+
+    model, history = train_one_class(split, cfg, on_step=progress, should_stop=should_stop)
+    if should_stop():
+        return None
+    report(1.0, "scoring the test split…")
+    return model, score_one_class(model, split, cfg.score, cfg.n_samples, cfg.seed, history.epochs_run,
+                                  history.seconds)
 
 
 def show(data, x_test: torch.Tensor, model, result: OneClassResult) -> None:

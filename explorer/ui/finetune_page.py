@@ -3,11 +3,15 @@ encoder help a classifier?"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 import torch
 
 from explorer import charts
 from explorer.finetune import METHODS, FinetuneConfig, LabelEfficiencyRow, label_efficiency
+from explorer.jobs import Report
+from explorer.ui import job_panel
 from explorer.ui.model_picker import open_model
 from explorer.ui.widgets import guarded
 
@@ -46,17 +50,21 @@ def finetune_page() -> None:
                f"its {len(data.x_test):,} test items. Each classifier trains for at least "
                f"{cfg.min_steps} steps.")
     key = ("finetune", *opened.key, tuple(sorted(chosen)), cfg)
-    if st.button("Train the classifiers", type="primary", disabled=not chosen, key="ft_run"):
-        bar = st.progress(0.0, text="starting…")
-        rows = label_efficiency(opened.ckpt.model, data, chosen, cfg,
-                                on_progress=lambda done, total, msg: bar.progress(done / total, text=msg))
-        bar.empty()
-        st.session_state["ft_result"] = (key, rows)
-    stored = st.session_state.get("ft_result")
-    if stored is None or stored[0] != key:
-        st.info(f"{len(chosen) * len(METHODS)} small classifiers to train; press the button.")
+    if st.button("Train the classifiers", type="primary", disabled=not chosen or job_panel.running("ft_job"),
+                 key="ft_run"):
+        model = opened.ckpt.model
+
+        def work(report: Report, should_stop: Callable[[], bool]) -> list[LabelEfficiencyRow]:
+            return label_efficiency(model, data, chosen, cfg, should_stop=should_stop,
+                                    on_progress=lambda done, total, msg: report(done / total, msg))
+
+        job_panel.start("ft_job", key, work)
+    rows = job_panel.result("ft_job", key, stop_label="Stop (after the classifier in training)")
+    if rows is None:
+        if not job_panel.started_for("ft_job", key):
+            st.info(f"{len(chosen) * len(METHODS)} small classifiers to train; press the button.")
         return
-    show(stored[1])
+    show(rows)
 
 
 def show(rows: list[LabelEfficiencyRow]) -> None:

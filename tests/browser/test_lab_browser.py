@@ -1,7 +1,10 @@
 """The insight lab's pages in headless Chromium: the interpolation lab and the training
-timeline, whose epoch slider runs in the browser (Plotly frames), and the Beta scrubber."""
+timeline, whose epoch slider runs in the browser (Plotly frames), the Beta scrubber, and
+long work in the background with Stop (the Anomalies page)."""
 
 from __future__ import annotations
+
+import re
 
 import browser_support as bs
 import pytest
@@ -78,3 +81,18 @@ def test_beta_scrubber_paints_its_codes_where_the_axes_put_them(page, app_url, s
     assert max(abs(s - a) for s, a in zip(box["shown"], box["axes"], strict=True)) < 2, box
     assert_no_errors(page)
     page.screenshot(path=screenshot_dir / f"15-beta-scrubber-{beta}.png")
+
+
+def test_the_anomaly_page_trains_in_the_background_and_stops_on_request(page, app_url, screenshot_dir):
+    # The default: a 30-D VAE on the normal class of the shipped MNIST sample, about a minute.
+    bs.open_app(page, app_url, "anomalies")
+    page.get_by_role("button", name="Train on the normal class and score").click()
+    stop = page.get_by_role("button", name="Stop training")
+    expect(stop).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"epoch \d+ of \d+: loss"))).to_be_visible(timeout=30_000)  # live
+    page.screenshot(path=screenshot_dir / "16-anomalies-training.png")
+    stop.click()
+    expect(page.get_by_text("Stopped after")).to_be_visible(timeout=30_000)
+    expect(stop).to_have_count(0)
+    assert_no_errors(page)
+    page.screenshot(path=screenshot_dir / "17-anomalies-stopped.png")

@@ -1,0 +1,65 @@
+"""A page's long work (a ``BackgroundJob``) on screen: a live progress bar with Stop while it
+runs, what became of it when it ended, and its result for the inputs it was started with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import streamlit as st
+
+from explorer.jobs import BackgroundJob, Report
+
+
+def started_for(state_key: str, inputs: Hashable) -> bool:
+    """Whether the page's latest work was started for ``inputs``."""
+    stored = st.session_state.get(state_key)
+    return stored is not None and stored[0] == inputs
+
+
+def start(state_key: str, inputs: Hashable, work: Callable[[Report, Callable[[], bool]], Any]) -> None:
+    """Run ``work`` in the background for ``inputs`` (the page's settings it depends on),
+    unless work of this page is still running (a second click before the page redrew)."""
+    if running(state_key):
+        return
+    st.session_state[state_key] = (inputs, BackgroundJob(work, name=state_key).start())
+
+
+def running(state_key: str) -> bool:
+    """Whether this page's work is still running."""
+    stored = st.session_state.get(state_key)
+    return stored is not None and not stored[1].snapshot().finished
+
+
+def result(state_key: str, inputs: Hashable, stop_label: str = "Stop") -> Any | None:
+    """The result of the work started for ``inputs``, once it is done; meanwhile its live
+    progress and a Stop button (shown while it runs even when the settings have changed since,
+    so it can always be stopped), after a stop or a failure a note saying so, else None."""
+    stored = st.session_state.get(state_key)
+    if stored is None:
+        return None
+    status = stored[1].snapshot()
+    if not status.finished:
+        _live(state_key, stop_label)
+    elif stored[0] != inputs:
+        return None
+    elif status.state == "failed":
+        st.error(status.error)
+    elif status.state == "stopped":
+        st.info(f"Stopped after {status.elapsed:.0f} s, {status.fraction:.0%} of the way; nothing "
+                "was kept. Press the button to start again.")
+    else:
+        return stored[1].result
+    return None
+
+
+@st.fragment(run_every=0.5)
+def _live(state_key: str, stop_label: str) -> None:
+    """Redrawn while the work lasts; when it ends, the whole page once, to show its result."""
+    job: BackgroundJob = st.session_state[state_key][1]
+    status = job.snapshot()
+    if status.finished:
+        st.rerun()
+    st.progress(status.fraction, text=f"{status.text} · {status.elapsed:.0f} s")
+    if st.button(stop_label, key=f"{state_key}_stop"):
+        job.stop()

@@ -1,0 +1,67 @@
+"""Long work in the background: progress as it goes, Stop between steps, failures shown."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from explorer.errors import ExplorerError
+from explorer.jobs import BackgroundJob
+
+
+def _finished(job: BackgroundJob):
+    job.join(timeout=30)
+    status = job.snapshot()
+    assert status.finished, status
+    return status
+
+
+def test_finished_work_keeps_its_result_and_last_report():
+    def work(report, should_stop):
+        for i in range(4):
+            report((i + 1) / 4, f"step {i + 1}")
+        return "all four"
+
+    job = BackgroundJob(work).start()
+    status = _finished(job)
+    assert (status.state, status.fraction, status.text, status.error) == ("done", 1.0, "step 4", None)
+    assert job.result == "all four"
+
+
+def test_a_stop_ends_the_work_between_steps_and_drops_its_part_result():
+    started, steps = threading.Event(), []
+
+    def work(report, should_stop):
+        started.set()
+        while not should_stop():
+            steps.append(1)
+            report(min(len(steps) / 1e6, 1.0), "working")
+            threading.Event().wait(0.001)
+        return "a part"
+
+    job = BackgroundJob(work).start()
+    assert started.wait(10)
+    assert not job.snapshot().finished  # it runs until told to stop
+    job.stop()
+    status = _finished(job)
+    assert status.state == "stopped" and job.result is None and steps
+
+
+@pytest.mark.parametrize("error, shown", [
+    (ExplorerError("The normal class has too few items."), "The normal class has too few items."),
+    (RuntimeError("CUDA out of memory"), "RuntimeError: CUDA out of memory"),
+])
+def test_a_failure_is_a_state_with_a_message_not_a_dead_thread(error, shown):
+    def work(report, should_stop):
+        report(0.5, "half way")
+        raise error
+
+    job = BackgroundJob(work).start()
+    status = _finished(job)
+    assert (status.state, status.error, status.fraction) == ("failed", shown, 0.5) and job.result is None
+
+
+def test_reports_are_kept_within_zero_and_one():
+    job = BackgroundJob(lambda report, should_stop: report(7.0, "over")).start()
+    assert _finished(job).fraction == 1.0
