@@ -24,7 +24,7 @@ from explorer.config import DataConfig, ModelConfig, TrainConfig
 from explorer.data import load_dataset
 from explorer.metrics import reconstruction_sse
 from explorer.models import build_model
-from explorer.train import fit
+from explorer.training.train import fit
 
 MODEL = ModelConfig("deep_ae", (1, 28, 28), 30, hidden=(1000, 500, 250))
 

@@ -1,5 +1,5 @@
 """Time to a test negative ELBO of 106 for the 784-400-20 MLP VAE on MNIST: our recipe
-(``explorer.train.fit``: whole-tensor batches on the device, a one-cycle
+(``explorer.training.train.fit``: whole-tensor batches on the device, a one-cycle
 schedule) against the pytorch/examples recipe (torchvision MNIST through ``ToTensor`` and a
 shuffled DataLoader, batch 128, Adam 1e-3), same model, same test measure, interleaved in
 one run. The last line ends with the speed-up.
@@ -28,9 +28,9 @@ from explorer.config import DataConfig, ModelConfig, TrainConfig  # noqa: E402
 from explorer.data import load_dataset, resolve_root  # noqa: E402
 from explorer.device import resolve_device  # noqa: E402
 from explorer.errors import ExplorerError  # noqa: E402
-from explorer.history import evaluate_losses  # noqa: E402
+from explorer.training.history import evaluate_losses  # noqa: E402
 from explorer.models import build_model  # noqa: E402
-from explorer.train import fit  # noqa: E402
+from explorer.training.train import fit  # noqa: E402
 
 TARGET = 106.0
 

@@ -25,7 +25,7 @@ from explorer.detection import auroc
 from explorer.errors import DataError, ModelConfigError
 from explorer.metrics import reconstruction_sse
 from explorer.models import MODELS, Autoencoder, build_model, model_config
-from explorer.train import History, StepInfo, fit
+from explorer.training.train import History, StepInfo, fit
 
 ScoreKind = Literal["reconstruction", "neg_elbo"]
 SCORE_KINDS: tuple[ScoreKind, ...] = ("reconstruction", "neg_elbo")

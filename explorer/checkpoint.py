@@ -35,8 +35,8 @@ from explorer.models import Autoencoder, build_model
 from explorer.models.onnx_model import DECODER_FILE, ENCODER_FILE, load_onnx_model
 from explorer.models.stored_codes import CODES_MODEL_NAME, IMPORTED_CODES_FILE, load_stored_codes
 from explorer.paths import check_folder_takes_files
-from explorer.timeline import TIMELINE_FILE, Timeline, write_timeline
-from explorer.train import History
+from explorer.training.timeline import TIMELINE_FILE, Timeline, write_timeline
+from explorer.training.train import History
 
 FORMAT_VERSION = 1
 ONNX_MODEL_NAME = "onnx"  # the model name in the config of an imported encoder.onnx + decoder.onnx

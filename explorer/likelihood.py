@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.history import evaluate_losses
 from explorer.models import Autoencoder, vmf
+from explorer.training.history import evaluate_losses
 
 ACTIVE_THRESHOLD = 0.01  # Burda et al.: a unit is active when Cov_x(E_q[z_u]) exceeds this
 

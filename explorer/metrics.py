@@ -7,7 +7,7 @@ import torch
 
 from explorer.data import Dataset
 from explorer.models import Autoencoder
-from explorer.train import evaluate_losses
+from explorer.training.train import evaluate_losses
 
 
 @torch.no_grad()

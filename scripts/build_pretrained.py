@@ -34,8 +34,8 @@ from explorer.data.sample import PRETRAINED_DIR, write_mnist_sample
 from explorer.metrics import evaluate
 from explorer.models import MODELS, Autoencoder, build_model
 from explorer.projection import ProjectionConfig
-from explorer.timeline import Timeline, TimelineRecorder, read_timeline
-from explorer.train import History, fit
+from explorer.training.timeline import Timeline, TimelineRecorder, read_timeline
+from explorer.training.train import History, fit
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from app_support import no_errors, page
 from explorer import anomaly as an
 from explorer.config import DataConfig
 from explorer.data import load_dataset
-from explorer.jobs import BackgroundJob
+from explorer.training.jobs import BackgroundJob
 
 ANOMALY = "from explorer.ui.anomaly_page import anomaly_page\nanomaly_page()\n"
 

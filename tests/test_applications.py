@@ -12,7 +12,7 @@ from explorer.denoise import best_filter, classic_filter, denoise, psnr
 from explorer.errors import DataError
 from explorer.models import build_model, model_config
 from explorer.neighbours import nearest, neighbour_report
-from explorer.train import fit
+from explorer.training.train import fit
 
 
 def blobs(n_per_class: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

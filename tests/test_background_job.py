@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from explorer.errors import ExplorerError
-from explorer.jobs import BackgroundJob
+from explorer.training.jobs import BackgroundJob
 
 
 def _finished(job: BackgroundJob):

@@ -7,7 +7,7 @@ from explorer.checkpoint import FORMAT_VERSION, load_checkpoint, read_config, sa
 from explorer.config import DataConfig, TrainConfig
 from explorer.errors import CheckpointError
 from explorer.models import MODELS, build_model, model_config
-from explorer.train import History
+from explorer.training.train import History
 
 
 def _saved(tmp_path, name="vae", overwrite=False):

@@ -91,7 +91,7 @@ def test_cli_refuses_a_users_folder_before_training(tmp_path, capsys, monkeypatc
     def no_training(*args, **kwargs):
         raise AssertionError("training started before the output folder was checked")
 
-    monkeypatch.setattr("explorer.train.fit", no_training)
+    monkeypatch.setattr("explorer.training.train.fit", no_training)
     code = cli(["train", "--data", "digits", "--epochs", "50", "--out", str(tmp_path / "work"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "thesis.tex" in err

@@ -13,7 +13,7 @@ from explorer.latent import encode_all
 from explorer.metrics import reconstruction_sse
 from explorer.models import MODELS, build_model, model_config
 from explorer.models.regularizers import corrupt, jacobian_frobenius
-from explorer.train import fit
+from explorer.training.train import fit
 
 
 def trained(name: str, data, latent_dim: int, epochs: int, lr: float = 2e-3, **overrides):
@@ -101,7 +101,7 @@ def test_contractive_ae_has_a_flatter_encoder(digits):
 
 def test_larger_beta_gives_lower_kl_and_a_posterior_closer_to_the_prior(digits):
     from explorer.regularity import aggregate_posterior
-    from explorer.train import evaluate_losses
+    from explorer.training.train import evaluate_losses
 
     results = {}
     for beta in (0.5, 4.0):

@@ -20,7 +20,7 @@ from explorer.finetune import (
     train_classifier,
 )
 from explorer.models import build_model, model_config
-from explorer.train import fit
+from explorer.training.train import fit
 
 
 @pytest.fixture(scope="module")

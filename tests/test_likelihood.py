@@ -13,7 +13,7 @@ from explorer.data import load_dataset
 from explorer.likelihood import latent_usage, log_likelihood
 from explorer.metrics import evaluate
 from explorer.models import build_model, model_config, vmf
-from explorer.train import fit
+from explorer.training.train import fit
 
 
 def _linear_gaussian(sigma: float = 0.5):

@@ -9,12 +9,12 @@ import time
 import pytest
 import torch
 
-import explorer.history
+import explorer.training.history
 from explorer.config import ModelConfig, TrainConfig
 from explorer.errors import TrainingDivergedError
-from explorer.jobs import TrainingJob
 from explorer.models import build_model
-from explorer.train import fit
+from explorer.training.jobs import TrainingJob
+from explorer.training.train import fit
 
 SYNCS = ("item", "tolist", "cpu", "numpy", "__bool__", "__float__", "__int__", "__format__")
 
@@ -61,7 +61,7 @@ def test_reports_are_throttled_yet_cover_every_step_and_end_each_epoch_exactly(d
     history = fit(_model(digits), digits, cfg, on_step=reports.append)
     seconds = time.perf_counter() - start
     steps = math.ceil(len(digits.x_train) / cfg.batch_size)
-    assert len(reports) <= seconds / explorer.history.REPORT_SECONDS + cfg.epochs + 1
+    assert len(reports) <= seconds / explorer.training.history.REPORT_SECONDS + cfg.epochs + 1
     assert len(reports) < steps * cfg.epochs / 5
     for epoch in (1, 2):
         mine = [r for r in reports if r.epoch == epoch]
@@ -80,7 +80,7 @@ def test_reports_are_throttled_yet_cover_every_step_and_end_each_epoch_exactly(d
 
 def test_a_nan_at_one_step_between_reports_is_caught_and_rolled_back(digits, monkeypatch):
     # No report falls due by time: only the epoch's end can see the bad step.
-    monkeypatch.setattr(explorer.history, "REPORT_SECONDS", math.inf)
+    monkeypatch.setattr(explorer.training.history, "REPORT_SECONDS", math.inf)
     model = _model(digits, "ae")
     steps = math.ceil(len(digits.x_train) / 64)
     snapshots, calls = [], {"n": 0}

@@ -12,12 +12,12 @@ from explorer.checkpoint import load_checkpoint, save_checkpoint
 from explorer.config import DataConfig, TrainConfig
 from explorer.data import Dataset
 from explorer.errors import DataError, ModelConfigError
-from explorer.jobs import TrainingJob
 from explorer.latent import encode_all
 from explorer.metrics import knn_accuracy, reconstruction_sse
 from explorer.models import build_model, model_config
 from explorer.models.rbm import load_bernoulli_rbm
-from explorer.train import fit
+from explorer.training.jobs import TrainingJob
+from explorer.training.train import fit
 
 
 @pytest.fixture(autouse=True)

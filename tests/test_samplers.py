@@ -14,7 +14,7 @@ from explorer.latent import encode_all
 from explorer.models import build_model, model_config
 from explorer.regularity import fit_judge
 from explorer.samplers import frechet_distance, sample_codes, sampler_report
-from explorer.train import fit
+from explorer.training.train import fit
 
 
 def test_frechet_distance_of_shifted_copies_is_the_squared_shift():

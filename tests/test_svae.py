@@ -18,7 +18,7 @@ from explorer.latent import encode_all, prior_samples
 from explorer.metrics import evaluate, knn_accuracy
 from explorer.models import build_model, model_config, vmf
 from explorer.sphere import hammer
-from explorer.train import fit
+from explorer.training.train import fit
 
 N = 20_000
 

@@ -13,10 +13,10 @@ import torch
 from explorer.checkpoint import load_checkpoint
 from explorer.config import TrainConfig
 from explorer.errors import CheckpointError
-from explorer.history import History
 from explorer.latent import encode_all
 from explorer.models import build_model, model_config
-from explorer.timeline import (
+from explorer.training.history import History
+from explorer.training.timeline import (
     TIMELINE_FILE,
     Timeline,
     TimelineRecorder,
@@ -24,7 +24,7 @@ from explorer.timeline import (
     read_timeline,
     write_timeline,
 )
-from explorer.train import fit
+from explorer.training.train import fit
 
 
 def small_model(digits, latent_dim: int = 2, name: str = "ae"):

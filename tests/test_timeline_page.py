@@ -5,7 +5,7 @@ from __future__ import annotations
 from app_support import figure, no_errors, page
 
 from explorer.cli import main as cli
-from explorer.timeline import TIMELINE_FILE
+from explorer.training.timeline import TIMELINE_FILE
 
 TIMELINE = "from explorer.ui.timeline_page import timeline_page\ntimeline_page()\n"
 TRAIN = "from explorer.ui.train_page import train_page\ntrain_page()\n"

@@ -9,7 +9,7 @@ from explorer.data import Dataset
 from explorer.errors import DeviceError, OutOfMemoryError, TrainingDivergedError
 from explorer.latent import encode_all
 from explorer.models import build_model
-from explorer.train import evaluate_losses, fit
+from explorer.training.train import evaluate_losses, fit
 
 
 def _model(name: str, data: Dataset, latent_dim: int = 2, **kw):
@@ -194,9 +194,9 @@ def test_same_seed_same_weights(digits):
 
 
 def test_one_cycle_warms_up_to_the_rate_and_anneals_to_near_zero(digits, monkeypatch):
-    import explorer.history
+    import explorer.training.history
 
-    monkeypatch.setattr(explorer.history, "REPORT_SECONDS", 0.0)  # a report every step: every rate
+    monkeypatch.setattr(explorer.training.history, "REPORT_SECONDS", 0.0)  # a report every step: every rate
     model = _model("ae", digits)
     steps: list = []
     cfg = TrainConfig(epochs=4, batch_size=64, lr=3e-3, schedule="one_cycle", validation_fraction=0.2)

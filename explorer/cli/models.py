@@ -50,8 +50,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.device import resolve_device
     from explorer.metrics import evaluate
     from explorer.models import build_model, model_config, model_spec
-    from explorer.timeline import TimelineRecorder
-    from explorer.train import fit
+    from explorer.training.timeline import TimelineRecorder
+    from explorer.training.train import fit
 
     # Everything that can be checked without the data fails before the (possibly slow) load.
     resolve_device(args.device)

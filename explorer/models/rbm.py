@@ -20,9 +20,9 @@ from torch import nn
 from explorer.config import ModelConfig, TrainConfig
 from explorer.device import resolve_device
 from explorer.errors import DataError, ModelConfigError
-from explorer.history import EpochSums, History, StepInfo, StepReporter, close_epoch
 from explorer.models.base import Autoencoder
 from explorer.models.bodies import MLPEncoder
+from explorer.training.history import EpochSums, History, StepInfo, StepReporter, close_epoch
 
 if TYPE_CHECKING:
     from sklearn.neural_network import BernoulliRBM
@@ -110,7 +110,7 @@ def fit_rbm(
     on_epoch: Callable[[int, History], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> History:
-    """``explorer.train.fit`` for an RBM: ``BernoulliRBM.partial_fit`` on the very minibatches
+    """``explorer.training.train.fit`` for an RBM: ``BernoulliRBM.partial_fit`` on the very minibatches
     ``BernoulliRBM.fit`` uses (so the weights equal its result), the weights copied into the
     model after each one so progress, Stop and the losses see the model as it is.
 

@@ -38,7 +38,7 @@ class ModelSpec:
     needs_images: bool = False
     needs_series: bool = False
     preset: dict[str, Any] = field(default_factory=dict)  # ModelConfig values this family implies
-    # Trains the family instead of explorer.train.fit's gradient descent, with fit's signature
+    # Trains the family instead of explorer.training.train.fit's gradient descent, with fit's signature
     # and callbacks, so the CLI, the app's training job and Stop work unchanged.
     trainer: Callable[..., Any] | None = None
     lr: float = 1e-3  # the learning rate this family trains well with, the default everywhere

@@ -23,9 +23,9 @@ from explorer.anomaly import (
     train_one_class,
 )
 from explorer.detection import at_threshold, roc_curve, threshold_for_fpr
-from explorer.jobs import Report
 from explorer.latent import decode, encode_all
 from explorer.models import MODELS, Autoencoder
+from explorer.training.jobs import Report
 from explorer.ui import job_panel
 from explorer.ui.train_page import data_controls
 from explorer.ui.widgets import guarded, show_strip

@@ -10,7 +10,7 @@ import torch
 
 from explorer import charts
 from explorer.finetune import METHODS, FinetuneConfig, LabelEfficiencyRow, label_efficiency
-from explorer.jobs import Report
+from explorer.training.jobs import Report
 from explorer.ui import job_panel
 from explorer.ui.model_picker import open_model
 from explorer.ui.widgets import guarded

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.jobs import BackgroundJob, Report
+from explorer.training.jobs import BackgroundJob, Report
 
 
 def started_for(state_key: str, inputs: Hashable) -> bool:

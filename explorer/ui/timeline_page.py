@@ -10,8 +10,8 @@ from explorer.beta_family import BETA_FAMILY_DIR
 from explorer.catalog import list_family, list_models
 from explorer.checkpoint import read_config
 from explorer.data.sample import PRETRAINED_DIR
-from explorer.history import History
-from explorer.timeline import TIMELINE_FILE, Timeline, aligned_frames, frame_titles, read_timeline
+from explorer.training.history import History
+from explorer.training.timeline import TIMELINE_FILE, Timeline, aligned_frames, frame_titles, read_timeline
 from explorer.ui import resources
 from explorer.ui.model_picker import pick_model
 from explorer.ui.widgets import guarded, share_state

@@ -14,10 +14,10 @@ from explorer.data import SOURCES, Dataset, load_dataset
 from explorer.data.uploads import load_image_files, load_upload_bytes
 from explorer.device import list_devices
 from explorer.errors import ExplorerError, ModelConfigError
-from explorer.jobs import TrainingJob
 from explorer.metrics import evaluate
 from explorer.models import MODELS, build_model, model_config
-from explorer.timeline import TIMELINE_ITEMS
+from explorer.training.jobs import TrainingJob
+from explorer.training.timeline import TIMELINE_ITEMS
 from explorer.ui.codes_upload import codes_upload_panel
 from explorer.ui.timeline_page import timeline_figure, timeline_panel
 from explorer.ui.widgets import guarded

@@ -15,8 +15,8 @@ from explorer.data import Dataset
 from explorer.data.augment import random_shift
 from explorer.device import resolve_device
 from explorer.errors import ModelConfigError, OutOfMemoryError, TrainingDivergedError
-from explorer.history import EpochSums, History, StepInfo, StepReporter, close_epoch, evaluate_losses
 from explorer.models import MODELS, Autoencoder
+from explorer.training.history import EpochSums, History, StepInfo, StepReporter, close_epoch, evaluate_losses
 
 # The records of a run are defined with the bookkeeping the RBM's trainer shares; they are
 # part of the trainer's API, so callers keep importing them from here.

@@ -1,6 +1,6 @@
 """What a training run records, and the epoch bookkeeping every trainer shares.
 
-Both the gradient-descent loop (``explorer.train``) and the RBM's trainer
+Both the gradient-descent loop (``explorer.training.train``) and the RBM's trainer
 (``explorer.models.rbm``) import this module, and it imports no trainer and no model
 family, so neither trainer depends on the other and the model registry can name the RBM's
 trainer without importing the training loop.

@@ -17,8 +17,8 @@ from explorer.config import TrainConfig
 from explorer.data import Dataset
 from explorer.errors import ExplorerError, TrainingDivergedError
 from explorer.models import Autoencoder
-from explorer.timeline import Timeline, TimelineRecorder
-from explorer.train import History, StepInfo, fit
+from explorer.training.timeline import Timeline, TimelineRecorder
+from explorer.training.train import History, StepInfo, fit
 
 
 @dataclass

@@ -13,10 +13,10 @@ import numpy as np
 
 from explorer.data import Dataset
 from explorer.errors import CheckpointError
-from explorer.history import History
 from explorer.io import atomic_write_npz
 from explorer.latent import encode_all
 from explorer.models import Autoencoder
+from explorer.training.history import History
 
 TIMELINE_FILE = "timeline.npz"
 TIMELINE_ITEMS = 500
