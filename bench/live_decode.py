@@ -37,7 +37,7 @@ import browser_support as bs  # noqa: E402
 
 from explorer.catalog import list_models  # noqa: E402
 from explorer.checkpoint import load_checkpoint  # noqa: E402
-from explorer.live import decoder_program  # noqa: E402
+from explorer.figures.live import decoder_program  # noqa: E402
 
 TARGET_P95_MS = 16.0
 # Not timed: the first moves pay for JIT compilation and decoding the hover sprite image.

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from explorer import charts
+from explorer.figures import charts
 
 RNG = np.random.default_rng(0)
 

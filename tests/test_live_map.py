@@ -3,7 +3,7 @@ import base64
 import numpy as np
 import pytest
 
-from explorer.live_map import map_inverse, trust_level
+from explorer.figures.live_map import map_inverse, trust_level
 from explorer.projection import (
     INVERSE_NEIGHBORS,
     HammerProjector,

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 from PIL import Image
 
-from explorer import plots, render
+from explorer.figures import plots, render
 
 RNG = np.random.default_rng(0)
 
@@ -290,7 +290,7 @@ def test_map_legend_clears_the_axis_title_at_any_height(height):
 
 
 def test_anomaly_threshold_label_hangs_inside_the_plot_below_the_legend():
-    from explorer import charts
+    from explorer.figures import charts
 
     fig = charts.score_histograms(np.arange(10.0), np.arange(5.0, 15.0), threshold=7.0)
     label = next(a for a in fig.layout.annotations if a.text == "threshold")

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from explorer.raster import LONG_SIDE_PX, RADIUS_SHARE, add_picture, picture_pixels, points_picture
+from explorer.figures.raster import LONG_SIDE_PX, RADIUS_SHARE, add_picture, picture_pixels, points_picture
 
 RED, BLUE = "#ff0000", "#0000ff"
 

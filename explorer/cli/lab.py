@@ -236,11 +236,11 @@ def cmd_arithmetic(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
     from explorer.arithmetic import analogy, class_means, group_mean, group_members
+    from explorer.figures.render import tile, to_png
     from explorer.io import atomic_write_bytes
     from explorer.latent import decode, encode_all
     from explorer.paths import check_output_file
     from explorer.regularity import fit_judge, judge_verdicts
-    from explorer.render import tile, to_png
 
     if args.out:
         check_output_file(args.out)

@@ -8,7 +8,6 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import charts
 from explorer.anomaly import (
     OneClassConfig,
     OneClassResult,
@@ -23,6 +22,7 @@ from explorer.anomaly import (
     train_one_class,
 )
 from explorer.detection import at_threshold, roc_curve, threshold_for_fpr
+from explorer.figures import charts
 from explorer.latent import decode, encode_all
 from explorer.models import MODELS, Autoencoder
 from explorer.training.jobs import Report

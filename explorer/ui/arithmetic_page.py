@@ -6,8 +6,9 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import latent, plots
+from explorer import latent
 from explorer.arithmetic import analogy, class_means, group_mean
+from explorer.figures import plots
 from explorer.regularity import judge_verdicts
 from explorer.ui import resources
 from explorer.ui.model_picker import OpenModel, open_model

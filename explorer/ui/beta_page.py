@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import charts, latent, plots, raster
+from explorer import latent
 from explorer.beta_family import (
     BETA_FAMILY_DIR,
     FamilyMember,
@@ -21,6 +21,7 @@ from explorer.beta_family import (
     shown_data_config,
 )
 from explorer.data.sample import PRETRAINED_DIR
+from explorer.figures import charts, plots, raster
 from explorer.ui import resources
 from explorer.ui.widgets import guarded, query_value, share_state, show_strip
 
@@ -77,7 +78,7 @@ def codes_picture(points: np.ndarray, labels: np.ndarray | None, n_classes: int,
 
 
 def member_map(points: np.ndarray, prior: np.ndarray, data, extent: float | None) -> go.Figure:
-    """All the stored codes as one picture (see ``explorer.raster``: as SVG markers, 2,000
+    """All the stored codes as one picture (see ``explorer.figures.raster``: as SVG markers, 2,000
     of them took ~0.5 s of the page's opening), the prior's circles and draws as SVG on top."""
     labels = None if data.y_test is None else data.y_test.numpy()[:len(points)]
     n_classes = max(len(data.class_names or ()), 0 if labels is None else int(labels.max()) + 1)

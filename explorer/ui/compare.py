@@ -8,8 +8,9 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from explorer import charts, latent, plots
+from explorer import latent
 from explorer.catalog import ModelEntry, list_models
+from explorer.figures import charts, plots
 from explorer.likelihood import LikelihoodReport, likelihood_report
 from explorer.regularity import BETTER, favours, path_steps, regularity_report
 from explorer.stretch import StretchGrid, plane_of, stretch_grid

@@ -7,8 +7,9 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import latent, likelihood, render, sphere
-from explorer.live_map import trust_level
+from explorer import latent, likelihood, sphere
+from explorer.figures import render
+from explorer.figures.live_map import trust_level
 from explorer.models.rbm import RBM
 from explorer.ui import live_decode, resources
 from explorer.ui.explore_context import NO_RBM_PRIOR, Context, Overlays, prior_codes

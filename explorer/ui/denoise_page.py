@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import charts
 from explorer.denoise import DenoiseResult, denoise, inpaint, square_mask
+from explorer.figures import charts
 from explorer.ui import resources
 from explorer.ui.model_picker import open_model
 from explorer.ui.widgets import guarded, query_value, share_state, show_items, show_strip

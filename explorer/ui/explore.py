@@ -6,8 +6,9 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import latent, plots, sphere
+from explorer import latent, sphere
 from explorer.catalog import ModelEntry
+from explorer.figures import plots
 from explorer.io import csv_bytes, npz_bytes
 from explorer.models.rbm import RBM
 from explorer.projection import METHODS, Projection, ProjectionConfig, spread_on_map

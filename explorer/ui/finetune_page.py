@@ -8,7 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 import torch
 
-from explorer import charts
+from explorer.figures import charts
 from explorer.finetune import METHODS, FinetuneConfig, LabelEfficiencyRow, label_efficiency
 from explorer.training.jobs import Report
 from explorer.ui import job_panel

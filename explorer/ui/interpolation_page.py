@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import charts, plots
+from explorer.figures import charts, plots
 from explorer.interpolation import CodeGraph, PathProfile, path_profiles
 from explorer.ui import resources
 from explorer.ui.model_picker import OpenModel, open_model

@@ -2,11 +2,11 @@
 no network) that turns the map point under the pointer into a code and decodes it every
 animation frame, with no message to the server (a Streamlit round trip alone is ~100 ms).
 
-It is mounted twice: once with the decoder program (``explorer.live``, megabytes of
+It is mounted twice: once with the decoder program (``explorer.figures.live``, megabytes of
 weights, sent once per model: an unchanged element is only a hash to Streamlit on later
-reruns) and once with the map's inverse and trust data (``explorer.live_map``) next to the
+reruns) and once with the map's inverse and trust data (``explorer.figures.live_map``) next to the
 canvas it draws on; ``follow_sliders`` mounts it beside a panel's sliders, whose image then
-follows a drag in the page. The page's maths mirrors ``explorer.live.run_program`` and
+follows a drag in the page. The page's maths mirrors ``explorer.figures.live.run_program`` and
 ``explorer.projection`` step by step; ``window.__leLive`` exposes it (decode, inverse,
 trust, and per-frame time stamps) for the browser tests and ``bench/live_decode.py``."""
 
@@ -60,7 +60,7 @@ function compileProgram(p) {
   return { latentDim: p.latent_dim, shape: p.output_shape, layers };
 }
 
-// explorer.live.run_program: sums in double, each layer's output rounded to float32.
+// explorer.figures.live.run_program: sums in double, each layer's output rounded to float32.
 function decode(prog, z) {
   let h = Float32Array.from(z);
   for (const l of prog.layers) {

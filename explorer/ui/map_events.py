@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import streamlit as st
 
-from explorer import render
 from explorer.data import Dataset
+from explorer.figures import render
 
 MAX_ITEMS = 10_000
 TILE_PX = 28

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer import charts, plots
+from explorer.figures import charts, plots
 from explorer.metrics import projection_trustworthiness
 from explorer.neighbours import NeighbourReport, check_labelled, nearest, neighbour_report
 from explorer.projection import ProjectionConfig

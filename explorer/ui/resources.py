@@ -21,9 +21,9 @@ from explorer.checkpoint import Checkpoint, load_checkpoint
 from explorer.config import DataConfig
 from explorer.data import Dataset, load_dataset
 from explorer.errors import DataError, DataNotFoundError
+from explorer.figures.live import decoder_program
+from explorer.figures.live_map import map_inverse
 from explorer.latent import encode_all
-from explorer.live import decoder_program
-from explorer.live_map import map_inverse
 from explorer.metrics import reconstruction_sse
 from explorer.projection import (
     KnnProjector,

@@ -6,7 +6,6 @@ import re
 
 import streamlit as st
 
-from explorer import charts
 from explorer.catalog import runs_dir
 from explorer.checkpoint import save_checkpoint
 from explorer.config import DataConfig, ModelConfig, TrainConfig
@@ -14,6 +13,7 @@ from explorer.data import SOURCES, Dataset, load_dataset
 from explorer.data.uploads import load_image_files, load_upload_bytes
 from explorer.device import list_devices
 from explorer.errors import ExplorerError, ModelConfigError
+from explorer.figures import charts
 from explorer.metrics import evaluate
 from explorer.models import MODELS, build_model, model_config
 from explorer.training.jobs import TrainingJob

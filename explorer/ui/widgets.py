@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 import numpy as np
 import streamlit as st
 
-from explorer import charts, render
 from explorer.data import Dataset
 from explorer.errors import OUT_OF_MEMORY_MESSAGE, ExplorerError, OutOfMemoryError
+from explorer.figures import charts, render
 
 log = logging.getLogger("latent_explorer")
 F = TypeVar("F", bound=Callable[..., Any])

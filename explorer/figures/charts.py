@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.plots import TEST_COLOR, TRAIN_COLOR, check_length, class_color
+from explorer.figures.plots import TEST_COLOR, TRAIN_COLOR, check_length, class_color
 
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 10, "r": 10, "b": 10, "t": 40}}
 
