@@ -3,7 +3,7 @@
 import explorer  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
 import streamlit as st
 
-from explorer.catalog import user_cache
+from explorer.store.catalog import user_cache
 from explorer.projection import configure_numba_cache
 from explorer.ui.shell import app_head, lazy_page
 

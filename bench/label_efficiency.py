@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 import explorer  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
 import torch
 
-from explorer.checkpoint import load_checkpoint
+from explorer.store.checkpoint import load_checkpoint
 from explorer.config import DataConfig
 from explorer.data import load_dataset
 from explorer.finetune import FinetuneConfig, format_table, label_efficiency

@@ -35,8 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 import browser_support as bs  # noqa: E402
 
-from explorer.catalog import list_models  # noqa: E402
-from explorer.checkpoint import load_checkpoint  # noqa: E402
+from explorer.store.catalog import list_models  # noqa: E402
+from explorer.store.checkpoint import load_checkpoint  # noqa: E402
 from explorer.figures.live import decoder_program  # noqa: E402
 
 TARGET_P95_MS = 16.0

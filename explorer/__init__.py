@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str):
     # ``explorer.export`` without importing torch and onnx for every ``import explorer``
     if name == "export":
-        from explorer.byo import export
+        from explorer.store.byo import export
 
         return export
     raise AttributeError(f"module 'explorer' has no attribute {name!r}")

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer.catalog import CODES_FILE
-from explorer.checkpoint import load_checkpoint, read_config
 from explorer.config import DataConfig
 from explorer.data import Dataset, load_dataset
 from explorer.errors import CheckpointError
-from explorer.io import atomic_write_bytes
 from explorer.likelihood import ACTIVE_THRESHOLD, usage_of_posteriors
 from explorer.models import Autoencoder
 from explorer.regularity import RegularityReport, regularity_report
+from explorer.store.catalog import CODES_FILE
+from explorer.store.checkpoint import load_checkpoint, read_config
+from explorer.store.io import atomic_write_bytes
 
 BETA_FAMILY_DIR = "mnist-beta-2d"  # under pretrained/; its members are not listed one by one
 FAMILY_BETAS = (0.0, 0.1, 0.5, 1.0, 4.0)

@@ -26,14 +26,14 @@ from explorer.beta_family import (
     read_family,
     write_family_report,
 )
-from explorer.catalog import PROJECTIONS_DIR, write_precomputed
-from explorer.checkpoint import load_checkpoint, save_checkpoint
 from explorer.config import DataConfig, ModelConfig, TrainConfig
 from explorer.data import load_dataset
 from explorer.data.sample import PRETRAINED_DIR, write_mnist_sample
 from explorer.metrics import evaluate
 from explorer.models import MODELS, Autoencoder, build_model
 from explorer.projection import ProjectionConfig
+from explorer.store.catalog import PROJECTIONS_DIR, write_precomputed
+from explorer.store.checkpoint import load_checkpoint, save_checkpoint
 from explorer.training.timeline import Timeline, TimelineRecorder, read_timeline
 from explorer.training.train import History, fit
 

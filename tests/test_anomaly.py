@@ -166,8 +166,8 @@ def test_cli_anomaly_json():
 
 
 def test_cli_anomaly_scores_a_checkpoint(trained_on_eights, tmp_path, digits):
-    from explorer.checkpoint import save_checkpoint
     from explorer.config import DataConfig, TrainConfig
+    from explorer.store.checkpoint import save_checkpoint
 
     model, result = trained_on_eights
     save_checkpoint(tmp_path / "ae8", model, DataConfig("digits"), TrainConfig())

@@ -12,8 +12,8 @@ import pytest
 from app_support import captions, figure, goto, n_points, no_errors, page, trace_names
 from streamlit.testing.v1 import AppTest
 
-from explorer.catalog import list_models
 from explorer.data.sample import PRETRAINED_DIR
+from explorer.store.catalog import list_models
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

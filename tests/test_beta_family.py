@@ -21,7 +21,6 @@ from explorer.beta_family import (
     read_family_report,
     reference_member,
 )
-from explorer.checkpoint import load_checkpoint
 from explorer.cli import main as cli
 from explorer.config import DataConfig
 from explorer.data import load_dataset
@@ -29,6 +28,7 @@ from explorer.data.sample import PRETRAINED_DIR
 from explorer.errors import CheckpointError
 from explorer.latent import encode_all
 from explorer.metrics import evaluate_losses
+from explorer.store.checkpoint import load_checkpoint
 
 FAMILY = PRETRAINED_DIR / BETA_FAMILY_DIR
 

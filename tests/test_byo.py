@@ -15,12 +15,12 @@ from app_support import no_errors, page
 from torch import nn
 
 import explorer
-from explorer.catalog import list_models
-from explorer.checkpoint import load_checkpoint
 from explorer.cli import main
 from explorer.config import DataConfig
 from explorer.data import load_dataset
-from explorer.onnx_io import OnnxModelError
+from explorer.store.catalog import list_models
+from explorer.store.checkpoint import load_checkpoint
+from explorer.store.onnx_io import OnnxModelError
 
 EXPLORE = "from explorer.ui.explore import explore_page\nexplore_page()\n"
 

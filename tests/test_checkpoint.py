@@ -3,10 +3,10 @@ import json
 import pytest
 import torch
 
-from explorer.checkpoint import FORMAT_VERSION, load_checkpoint, read_config, save_checkpoint
 from explorer.config import DataConfig, TrainConfig
 from explorer.errors import CheckpointError
 from explorer.models import MODELS, build_model, model_config
+from explorer.store.checkpoint import FORMAT_VERSION, load_checkpoint, read_config, save_checkpoint
 from explorer.training.train import History
 
 

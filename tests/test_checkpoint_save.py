@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import checkpoint as ck
-from explorer import folder_swap
-from explorer.checkpoint import check_save_target, load_checkpoint, recover, save_checkpoint
 from explorer.cli import main as cli
 from explorer.config import DataConfig, TrainConfig
 from explorer.errors import CheckpointExistsError, OutputPathError
 from explorer.models import build_model, model_config
+from explorer.store import checkpoint as ck
+from explorer.store import folder_swap
+from explorer.store.checkpoint import check_save_target, load_checkpoint, recover, save_checkpoint
 
 
 def _model(latent_dim: int = 3):

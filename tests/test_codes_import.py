@@ -14,15 +14,15 @@ import pytest
 import torch
 from app_support import no_errors, page
 
-from explorer.catalog import list_models
-from explorer.checkpoint import load_checkpoint, stored_dataset
 from explorer.cli import main
-from explorer.codes_import import import_codes, read_codes, read_codes_bytes
 from explorer.config import DataConfig
 from explorer.data import load_dataset
 from explorer.errors import DataError
 from explorer.latent import encode_all
 from explorer.models.stored_codes import NoDecoderError
+from explorer.store.catalog import list_models
+from explorer.store.checkpoint import load_checkpoint, stored_dataset
+from explorer.store.codes_import import import_codes, read_codes, read_codes_bytes
 
 EXPLORE = "from explorer.ui.explore import explore_page\nexplore_page()\n"
 ARITHMETIC = "from explorer.ui.arithmetic_page import arithmetic_page\narithmetic_page()\n"
@@ -224,8 +224,8 @@ def test_every_page_opens_on_a_codes_folder(digit_codes, env, monkeypatch, url_p
 
 def test_an_imported_folder_opens_its_default_maps_from_files(digit_codes):
     """The app's codes of the folder hit the PCA and UMAP maps stored at import."""
-    from explorer.byo import DEFAULT_MAPS
-    from explorer.catalog import PROJECTIONS_DIR, projection_cache_dir
+    from explorer.store.byo import DEFAULT_MAPS
+    from explorer.store.catalog import PROJECTIONS_DIR, projection_cache_dir
 
     stored = stored_dataset(digit_codes)
     z = encode_all(load_checkpoint(digit_codes).model, stored.x_test).numpy()
@@ -248,7 +248,7 @@ def test_an_uploaded_codes_file_reads_like_one_on_disk(tmp_path):
 
 
 def test_a_table_the_app_or_the_cli_writes_imports_back():
-    from explorer.io import csv_bytes, npz_bytes
+    from explorer.store.io import csv_bytes, npz_bytes
 
     z = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
     labels = np.arange(40) % 4

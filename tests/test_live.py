@@ -4,8 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.checkpoint import load_checkpoint
 from explorer.figures.live import decode_reference, decoder_program, run_program
+from explorer.store.checkpoint import load_checkpoint
 
 PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained"
 MLP = ["mnist-ae-2d", "mnist-ae-20d", "mnist-vae-2d", "mnist-vae-20d", "mnist-deep-ae-30d"]

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from explorer.errors import OutputPathError
-from explorer.paths import check_output_file
+from explorer.store.paths import check_output_file
 
 
 def _listing(folder):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.checkpoint import load_checkpoint
+from explorer.store.checkpoint import load_checkpoint
 from explorer.stretch import Plane, seam_report, stretch, stretch_grid
 
 

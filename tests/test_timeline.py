@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.checkpoint import load_checkpoint
 from explorer.config import TrainConfig
 from explorer.errors import CheckpointError
 from explorer.latent import encode_all
 from explorer.models import build_model, model_config
+from explorer.store.checkpoint import load_checkpoint
 from explorer.training.history import History
 from explorer.training.timeline import (
     TIMELINE_FILE,

@@ -54,7 +54,7 @@ def require_decoder(ckpt, command: str) -> None:
 
 def load_model_and_data(args: argparse.Namespace, checkpoint: str | None = None):
     """The checkpoint (``args.checkpoint`` unless given) and the data it is run on."""
-    from explorer.checkpoint import load_checkpoint
+    from explorer.store.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(checkpoint or args.checkpoint)
     require_decoder(ckpt, args.command)
@@ -69,9 +69,9 @@ def open_dataset(args: argparse.Namespace, ckpt=None, source: str | None = None)
     naming the checkpoint's own source gives exactly its test split."""
     from dataclasses import replace
 
-    from explorer.checkpoint import stored_dataset
     from explorer.config import DataConfig
     from explorer.data import load_dataset
+    from explorer.store.checkpoint import stored_dataset
 
     source = source or getattr(args, "data", None)
     if ckpt is not None and source is None and ckpt.path is not None:
@@ -107,7 +107,7 @@ TABLE_SUFFIXES = (".npz", ".csv")
 def write_table(path: Path, columns: dict[str, Any]) -> None:
     """Write arrays as .npz (each its own entry) or .csv (one column per dimension) at a path
     ``check_output_file`` passed."""
-    from explorer.io import atomic_write_bytes, atomic_write_npz, csv_bytes
+    from explorer.store.io import atomic_write_bytes, atomic_write_npz, csv_bytes
 
     if path.suffix.lower() == ".npz":
         written(path, lambda: atomic_write_npz(path, columns))

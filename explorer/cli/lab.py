@@ -37,9 +37,9 @@ def cmd_finetune(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_regularity(args: argparse.Namespace) -> dict[str, Any] | str:
     from dataclasses import replace
 
-    from explorer.checkpoint import load_checkpoint
     from explorer.latent import encode_all
     from explorer.regularity import favours, regularity_report
+    from explorer.store.checkpoint import load_checkpoint
 
     if len(set(args.checkpoints)) != len(args.checkpoints):
         raise UsageError("The same checkpoint is named twice.")
@@ -237,10 +237,10 @@ def cmd_arithmetic(args: argparse.Namespace) -> dict[str, Any]:
 
     from explorer.arithmetic import analogy, class_means, group_mean, group_members
     from explorer.figures.render import tile, to_png
-    from explorer.io import atomic_write_bytes
     from explorer.latent import decode, encode_all
-    from explorer.paths import check_output_file
     from explorer.regularity import fit_judge, judge_verdicts
+    from explorer.store.io import atomic_write_bytes
+    from explorer.store.paths import check_output_file
 
     if args.out:
         check_output_file(args.out)
@@ -290,8 +290,8 @@ def _arithmetic_text(out: dict[str, Any]) -> str:
 def cmd_anomaly(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]]:
     from explorer import anomaly as an
     from explorer import detection
-    from explorer.checkpoint import load_checkpoint
     from explorer.device import resolve_device
+    from explorer.store.checkpoint import load_checkpoint
 
     if not 0.0 <= args.target_fpr <= 1.0:
         raise UsageError(f"--target-fpr must be between 0 and 1, got {args.target_fpr}")

@@ -44,12 +44,12 @@ def cmd_data(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
-    from explorer.checkpoint import check_save_target, save_checkpoint
     from explorer.config import TrainConfig
     from explorer.data import load_dataset
     from explorer.device import resolve_device
     from explorer.metrics import evaluate
     from explorer.models import build_model, model_config, model_spec
+    from explorer.store.checkpoint import check_save_target, save_checkpoint
     from explorer.training.timeline import TimelineRecorder
     from explorer.training.train import fit
 
@@ -123,7 +123,7 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_encode(args: argparse.Namespace) -> dict[str, Any]:
-    from explorer.paths import check_output_file
+    from explorer.store.paths import check_output_file
 
     out = check_output_file(args.out, TABLE_SUFFIXES)
     z, logvar, y = encoded_split(args)
@@ -132,8 +132,8 @@ def cmd_encode(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_project(args: argparse.Namespace) -> dict[str, Any]:
-    from explorer.paths import check_output_file
     from explorer.projection import ProjectionConfig, project
+    from explorer.store.paths import check_output_file
 
     out = check_output_file(args.out, TABLE_SUFFIXES)
     cfg = ProjectionConfig(method=args.method, n_components=args.n_components, seed=args.seed,
@@ -178,8 +178,8 @@ def cmd_knn(args: argparse.Namespace) -> dict[str, Any]:
 def app_command(folder: str, port: int | None = None) -> tuple[list[str], dict[str, str]]:
     """The ``streamlit run`` command line and environment that open the app on ``folder``,
     after checking the folder is a model folder (so a typo is one line, not a blank page)."""
-    from explorer.catalog import OPEN_ENV
-    from explorer.checkpoint import read_config
+    from explorer.store.catalog import OPEN_ENV
+    from explorer.store.checkpoint import read_config
 
     path = Path(folder).resolve()
     read_config(path)
@@ -196,15 +196,15 @@ def cmd_app(args: argparse.Namespace) -> NoReturn:
 
 
 def cmd_import(args: argparse.Namespace) -> dict[str, Any]:
-    from explorer import byo
     from explorer.config import DataConfig
     from explorer.data import SOURCES
+    from explorer.store import byo
 
     data = DataConfig(name=args.data, root=args.data_root) if args.data in SOURCES else args.data
     if args.codes is not None:
         if args.encoder or args.decoder:
             raise UsageError("Give --codes alone, or --encoder and --decoder: not both.")
-        from explorer.codes_import import import_codes
+        from explorer.store.codes_import import import_codes
 
         out = import_codes(args.codes, args.out, labels=args.labels, data=data, overwrite=args.overwrite,
                            on_progress=say)

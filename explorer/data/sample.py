@@ -11,7 +11,7 @@ import torch
 from explorer.config import DataConfig
 from explorer.data.base import Dataset
 from explorer.errors import DataNotFoundError
-from explorer.io import atomic_write_npz
+from explorer.store.io import atomic_write_npz
 
 PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "pretrained"
 SAMPLE_PATH = PRETRAINED_DIR / "mnist-sample.npz"

@@ -10,7 +10,7 @@ import torch
 
 from explorer.data.base import Dataset
 from explorer.errors import DataError
-from explorer.io import atomic_write_npz
+from explorer.store.io import atomic_write_npz
 
 
 def write_dataset(path: Path, data: Dataset) -> Path:

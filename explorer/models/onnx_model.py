@@ -15,7 +15,7 @@ from torch import nn
 
 from explorer.config import ModelConfig
 from explorer.models.base import Autoencoder
-from explorer.onnx_io import OnnxFunction, OnnxModelError
+from explorer.store.onnx_io import OnnxFunction, OnnxModelError
 
 ENCODER_FILE = "encoder.onnx"
 DECODER_FILE = "decoder.onnx"

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from explorer.errors import ProjectionError
-from explorer.io import atomic_write_npz
 from explorer.projection.base import KnnProjector, ProgressFn, Projector
 from explorer.projection.methods import ProjectionConfig, make_projector
+from explorer.store.io import atomic_write_npz
 
 # Bump when the cache layout or a projector's defaults change, so old files miss.
 _CACHE_VERSION = 1

@@ -13,9 +13,9 @@ import numpy as np
 
 from explorer.data import Dataset
 from explorer.errors import CheckpointError
-from explorer.io import atomic_write_npz
 from explorer.latent import encode_all
 from explorer.models import Autoencoder
+from explorer.store.io import atomic_write_npz
 from explorer.training.history import History
 
 TIMELINE_FILE = "timeline.npz"

@@ -1,5 +1,5 @@
 """Open codes computed elsewhere from the browser: upload a codes file and it becomes a folder
-of the user's runs that Explore and Neighbours open (``explorer.codes_import``)."""
+of the user's runs that Explore and Neighbours open (``explorer.store.codes_import``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.catalog import runs_dir
-from explorer.codes_import import CODES_SUFFIXES, import_codes, read_codes_bytes
 from explorer.errors import ExplorerError
+from explorer.store.catalog import runs_dir
+from explorer.store.codes_import import CODES_SUFFIXES, import_codes, read_codes_bytes
 
 
 def codes_upload_panel() -> None:

@@ -7,11 +7,11 @@ import streamlit as st
 import torch
 
 from explorer import latent, sphere
-from explorer.catalog import ModelEntry
 from explorer.figures import plots
-from explorer.io import csv_bytes, npz_bytes
 from explorer.models.rbm import RBM
 from explorer.projection import METHODS, Projection, ProjectionConfig, spread_on_map
+from explorer.store.catalog import ModelEntry
+from explorer.store.io import csv_bytes, npz_bytes
 from explorer.ui import live_decode, resources
 from explorer.ui.decode_panels import (
     code_caption,

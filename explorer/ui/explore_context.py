@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import torch
 
 from explorer import latent
-from explorer.catalog import ModelEntry
-from explorer.checkpoint import Checkpoint
 from explorer.projection import Projection
+from explorer.store.catalog import ModelEntry
+from explorer.store.checkpoint import Checkpoint
 from explorer.ui import live_decode, resources
 
 # An RBM's code is its hidden units' probabilities, in [0, 1]: N(0, I) draws would decode

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer.catalog import ModelEntry
 from explorer.data import Dataset
 from explorer.projection import ProjectionConfig
+from explorer.store.catalog import ModelEntry
 from explorer.ui import resources
 
 _HTML = """

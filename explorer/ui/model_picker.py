@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer.catalog import ModelEntry, list_models, opened_folder
-from explorer.checkpoint import Checkpoint
+from explorer.store.catalog import ModelEntry, list_models, opened_folder
+from explorer.store.checkpoint import Checkpoint
 from explorer.ui import resources
 from explorer.ui.widgets import query_value, share_state
 

@@ -16,8 +16,6 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import catalog
-from explorer.checkpoint import Checkpoint, load_checkpoint
 from explorer.config import DataConfig
 from explorer.data import Dataset, load_dataset
 from explorer.errors import DataError, DataNotFoundError
@@ -36,6 +34,8 @@ from explorer.projection import (
     warm_umap,
 )
 from explorer.regularity import fit_judge
+from explorer.store import catalog
+from explorer.store.checkpoint import Checkpoint, load_checkpoint
 
 
 def stamp(path: Path) -> float:

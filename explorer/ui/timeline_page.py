@@ -6,10 +6,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer.beta_family import BETA_FAMILY_DIR
-from explorer.catalog import list_family, list_models
-from explorer.checkpoint import read_config
 from explorer.data.sample import PRETRAINED_DIR
 from explorer.figures import charts
+from explorer.store.catalog import list_family, list_models
+from explorer.store.checkpoint import read_config
 from explorer.training.history import History
 from explorer.training.timeline import TIMELINE_FILE, Timeline, aligned_frames, frame_titles, read_timeline
 from explorer.ui import resources

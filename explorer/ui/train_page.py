@@ -6,8 +6,6 @@ import re
 
 import streamlit as st
 
-from explorer.catalog import runs_dir
-from explorer.checkpoint import save_checkpoint
 from explorer.config import DataConfig, ModelConfig, TrainConfig
 from explorer.data import SOURCES, Dataset, load_dataset
 from explorer.data.uploads import load_image_files, load_upload_bytes
@@ -16,6 +14,8 @@ from explorer.errors import ExplorerError, ModelConfigError
 from explorer.figures import charts
 from explorer.metrics import evaluate
 from explorer.models import MODELS, build_model, model_config
+from explorer.store.catalog import runs_dir
+from explorer.store.checkpoint import save_checkpoint
 from explorer.training.jobs import TrainingJob
 from explorer.training.timeline import TIMELINE_ITEMS
 from explorer.ui.codes_upload import codes_upload_panel

@@ -16,11 +16,11 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from explorer.checkpoint import load_checkpoint
 from explorer.figures.live import decode_reference
 from explorer.figures.live_map import trust_level
 from explorer.projection import INVERSE_NEIGHBORS, TrustIndex
 from explorer.projection.base import IdwMap
+from explorer.store.checkpoint import load_checkpoint
 
 pytestmark = pytest.mark.browser
 

@@ -26,7 +26,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from explorer import __version__, folder_swap
+from explorer import __version__
 from explorer.config import DataConfig, ModelConfig, TrainConfig, from_dict, to_dict
 from explorer.data import Dataset
 from explorer.data.stored import read_dataset, write_dataset
@@ -34,7 +34,8 @@ from explorer.errors import CheckpointError, CheckpointExistsError, ExplorerErro
 from explorer.models import Autoencoder, build_model
 from explorer.models.onnx_model import DECODER_FILE, ENCODER_FILE, load_onnx_model
 from explorer.models.stored_codes import CODES_MODEL_NAME, IMPORTED_CODES_FILE, load_stored_codes
-from explorer.paths import check_folder_takes_files
+from explorer.store import folder_swap
+from explorer.store.paths import check_folder_takes_files
 from explorer.training.timeline import TIMELINE_FILE, Timeline, write_timeline
 from explorer.training.train import History
 

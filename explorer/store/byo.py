@@ -16,7 +16,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from explorer.checkpoint import FORMAT_VERSION, ONNX_MODEL_NAME, library_versions, save_folder
 from explorer.config import DataConfig, ModelConfig, TrainConfig, to_dict
 from explorer.data import SOURCES, Dataset, load_dataset
 from explorer.models.onnx_model import (
@@ -26,8 +25,9 @@ from explorer.models.onnx_model import (
     OnnxAutoencoder,
     check_pair,
 )
-from explorer.onnx_io import OnnxFunction, OnnxModelError, export_decoder_onnx, export_encoder_onnx
 from explorer.projection import ProjectionConfig
+from explorer.store.checkpoint import FORMAT_VERSION, ONNX_MODEL_NAME, library_versions, save_folder
+from explorer.store.onnx_io import OnnxFunction, OnnxModelError, export_decoder_onnx, export_encoder_onnx
 
 Progress = Callable[[str], None]  # hears a line of progress
 
@@ -138,8 +138,8 @@ DEFAULT_MAPS = (ProjectionConfig(method="pca"), ProjectionConfig(method="umap"))
 def write_default_maps(folder: Path, data: Dataset, on_progress: Progress | None = None) -> Path:
     """The codes of ``data``'s test items and their default maps, into ``folder``;
     ``on_progress(message)`` hears when that starts (a first UMAP can take tens of seconds)."""
-    from explorer.catalog import write_precomputed
-    from explorer.checkpoint import load_checkpoint
+    from explorer.store.catalog import write_precomputed
+    from explorer.store.checkpoint import load_checkpoint
 
     maps = [cfg for cfg in DEFAULT_MAPS if len(data.x_test) >= cfg.spec.min_codes]
     if on_progress is not None:
@@ -157,6 +157,6 @@ def _takes(fn: OnnxFunction, data: Dataset) -> bool:
 
 
 def read_latent_dim(folder: str | Path) -> int:
-    from explorer.checkpoint import read_config
+    from explorer.store.checkpoint import read_config
 
     return int(read_config(folder)["model"]["latent_dim"])

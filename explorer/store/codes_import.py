@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from explorer.checkpoint import FORMAT_VERSION, library_versions, save_folder
 from explorer.config import DataConfig, ModelConfig, TrainConfig, to_dict
 from explorer.data import Dataset
 from explorer.data.base import encode_labels, split
@@ -24,8 +23,9 @@ from explorer.data.file_formats import read_csv, read_npz
 from explorer.data.limits import max_data_bytes
 from explorer.data.uploads import read_bounded
 from explorer.errors import DataError
-from explorer.io import atomic_write_npz
 from explorer.models.stored_codes import CODES_MODEL_NAME, IMPORTED_CODES_FILE, StoredCodes
+from explorer.store.checkpoint import FORMAT_VERSION, library_versions, save_folder
+from explorer.store.io import atomic_write_npz
 
 CODES_SUFFIXES = (".npz", ".csv", ".parquet")
 MIN_CODES = 4  # a train/test split needs a few of each
@@ -152,7 +152,7 @@ def import_codes(source: str | Path | CodesFile, out: str | Path, *, labels: str
                  on_progress: Callable[[str], None] | None = None) -> Path:
     """Write a codes-only folder at ``out`` from the codes file at ``source`` (or codes
     already read: ``labels`` is then the column they were read with)."""
-    from explorer.byo import resolve_data, write_default_maps
+    from explorer.store.byo import resolve_data, write_default_maps
 
     codes = source if isinstance(source, CodesFile) else read_codes(source, labels)
     name = Path(codes.filename).stem or "codes"

@@ -11,15 +11,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from explorer.checkpoint import read_config, stored_dataset
 from explorer.data import Dataset
 from explorer.data.sample import PRETRAINED_DIR
 from explorer.errors import CheckpointError
-from explorer.io import atomic_write_npz
 from explorer.latent import encode_all
 from explorer.models import Autoencoder
 from explorer.models.stored_codes import CODES_MODEL_NAME
 from explorer.projection import ProjectionConfig, cache_key, project
+from explorer.store.checkpoint import read_config, stored_dataset
+from explorer.store.io import atomic_write_npz
 
 CODES_FILE = "codes.npz"
 PROJECTIONS_DIR = "projections"
