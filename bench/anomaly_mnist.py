@@ -16,7 +16,7 @@ import time
 import explorer  # noqa: F401  (sets the OpenMP wait policy before torch loads)
 import torch
 
-from explorer import anomaly as an
+from explorer.apps import anomaly as an
 from explorer.config import DataConfig
 from explorer.data import load_dataset
 

@@ -22,7 +22,7 @@ import torch
 
 from explorer.config import DataConfig, ModelConfig, TrainConfig
 from explorer.data import load_dataset
-from explorer.metrics import reconstruction_sse
+from explorer.apps.metrics import reconstruction_sse
 from explorer.models import build_model
 from explorer.training.train import fit
 

@@ -23,7 +23,7 @@ import torch
 from explorer.store.checkpoint import load_checkpoint
 from explorer.config import DataConfig
 from explorer.data import load_dataset
-from explorer.finetune import FinetuneConfig, format_table, label_efficiency
+from explorer.apps.finetune import FinetuneConfig, format_table, label_efficiency
 
 
 def main() -> None:

@@ -19,17 +19,17 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from explorer.beta_family import (
+from explorer.apps.beta_family import (
     BETA_FAMILY_DIR,
     FAMILY_BETAS,
     measure_family,
     read_family,
     write_family_report,
 )
+from explorer.apps.metrics import evaluate
 from explorer.config import DataConfig, ModelConfig, TrainConfig
 from explorer.data import load_dataset
 from explorer.data.sample import PRETRAINED_DIR, write_mnist_sample
-from explorer.metrics import evaluate
 from explorer.models import MODELS, Autoencoder, build_model
 from explorer.projection import ProjectionConfig
 from explorer.store.catalog import PROJECTIONS_DIR, write_precomputed

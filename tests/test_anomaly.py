@@ -9,8 +9,8 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
 
-from explorer import anomaly as an
-from explorer import detection
+from explorer.apps import anomaly as an
+from explorer.apps import detection
 from explorer.cli import main
 from explorer.errors import DataError, ModelConfigError
 from explorer.models import build_model, model_config

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from app_support import no_errors, page
 
-from explorer import anomaly as an
+from explorer.apps import anomaly as an
 from explorer.config import DataConfig
 from explorer.data import load_dataset
 from explorer.training.jobs import BackgroundJob

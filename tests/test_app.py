@@ -232,7 +232,7 @@ def test_sliders_of_a_wide_code_say_which_dimensions_they_move(env):
 @pytest.mark.parametrize("model", ["mnist-vae-20d", "digits-vae-5d"])
 def test_latent_sliders_put_the_dimensions_that_move_the_decode_first(env, model):
     """A Gaussian VAE's sliders come active units first, by falling KL, inactive ones last."""
-    from explorer.likelihood import usage_of_posteriors
+    from explorer.apps.likelihood import usage_of_posteriors
     from explorer.ui import resources
 
     at = page(EXPLORE, model=model, method="pca")

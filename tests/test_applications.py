@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.arithmetic import analogy, class_means, group_mean
+from explorer.apps.arithmetic import analogy, class_means, group_mean
+from explorer.apps.denoise import best_filter, classic_filter, denoise, psnr
+from explorer.apps.neighbours import nearest, neighbour_report
 from explorer.config import TrainConfig
-from explorer.denoise import best_filter, classic_filter, denoise, psnr
 from explorer.errors import DataError
 from explorer.models import build_model, model_config
-from explorer.neighbours import nearest, neighbour_report
 from explorer.training.train import fit
 
 
@@ -129,7 +129,7 @@ def test_a_denoising_autoencoder_beats_its_noisy_input_and_a_plain_one(digits):
 
 
 def test_inpainting_keeps_known_pixels_and_fills_the_square(digits):
-    from explorer.denoise import inpaint, square_mask
+    from explorer.apps.denoise import inpaint, square_mask
 
     cfg = model_config("masked_ae", digits.item_shape, 16, channels=(16, 32), noise_level=0.5)
     model = build_model(cfg)

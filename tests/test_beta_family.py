@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.beta_family import (
+from explorer.apps.beta_family import (
     BETA_FAMILY_DIR,
     FAMILY_BETAS,
     FAMILY_FILE,
@@ -21,13 +21,13 @@ from explorer.beta_family import (
     read_family_report,
     reference_member,
 )
+from explorer.apps.metrics import evaluate_losses
 from explorer.cli import main as cli
 from explorer.config import DataConfig
 from explorer.data import load_dataset
 from explorer.data.sample import PRETRAINED_DIR
 from explorer.errors import CheckpointError
 from explorer.latent import encode_all
-from explorer.metrics import evaluate_losses
 from explorer.store.checkpoint import load_checkpoint
 
 FAMILY = PRETRAINED_DIR / BETA_FAMILY_DIR

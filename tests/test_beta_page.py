@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from app_support import figure, no_errors, page
 
-from explorer.beta_family import BETA_FAMILY_DIR, aligned_maps, read_family
+from explorer.apps.beta_family import BETA_FAMILY_DIR, aligned_maps, read_family
 from explorer.data.sample import PRETRAINED_DIR
 from explorer.figures.raster import LONG_SIDE_PX, RADIUS_SHARE, PointsPicture, picture_pixels
 from explorer.ui.beta_page import TRADES

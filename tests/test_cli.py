@@ -160,9 +160,9 @@ def test_regularity_compares_an_ae_with_a_vae_row_by_row(runs, capfd):
 
 
 def test_denoise_reports_psnr_beside_the_best_filter(runs, capfd):
+    from explorer.apps.denoise import denoise
     from explorer.config import DataConfig
     from explorer.data import load_dataset
-    from explorer.denoise import denoise
     from explorer.store.checkpoint import load_checkpoint
 
     folder = runs / "digits-denoising-ae"

@@ -8,9 +8,9 @@ import torch
 from scipy.linalg import subspace_angles
 from sklearn.decomposition import PCA
 
+from explorer.apps.metrics import reconstruction_sse
 from explorer.config import TrainConfig
 from explorer.latent import encode_all
-from explorer.metrics import reconstruction_sse
 from explorer.models import MODELS, build_model, model_config
 from explorer.models.regularizers import corrupt, jacobian_frobenius
 from explorer.training.train import fit
@@ -100,7 +100,7 @@ def test_contractive_ae_has_a_flatter_encoder(digits):
 
 
 def test_larger_beta_gives_lower_kl_and_a_posterior_closer_to_the_prior(digits):
-    from explorer.regularity import aggregate_posterior
+    from explorer.apps.regularity import aggregate_posterior
     from explorer.training.train import evaluate_losses
 
     results = {}

@@ -8,10 +8,7 @@ import json
 import pytest
 import torch
 
-from explorer.config import TrainConfig
-from explorer.data import Dataset
-from explorer.errors import DataError
-from explorer.finetune import (
+from explorer.apps.finetune import (
     FinetuneConfig,
     classifier_confusion,
     label_efficiency,
@@ -19,6 +16,9 @@ from explorer.finetune import (
     labelled_subset,
     train_classifier,
 )
+from explorer.config import TrainConfig
+from explorer.data import Dataset
+from explorer.errors import DataError
 from explorer.models import build_model, model_config
 from explorer.training.train import fit
 

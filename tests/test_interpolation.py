@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from explorer.apps.interpolation import CodeGraph, log_standard_normal, path_profiles, resample
 from explorer.config import DataConfig
 from explorer.data import load_dataset
 from explorer.errors import DataError
-from explorer.interpolation import CodeGraph, log_standard_normal, path_profiles, resample
 from explorer.latent import decode, encode_all
 from explorer.store.checkpoint import load_checkpoint
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from explorer.apps.likelihood import latent_usage, log_likelihood
+from explorer.apps.metrics import evaluate
 from explorer.config import DataConfig, TrainConfig
 from explorer.data import load_dataset
-from explorer.likelihood import latent_usage, log_likelihood
-from explorer.metrics import evaluate
 from explorer.models import build_model, model_config, vmf
 from explorer.training.train import fit
 

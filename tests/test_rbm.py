@@ -8,11 +8,11 @@ from scipy.special import expit
 from sklearn.neural_network import BernoulliRBM
 from threadpoolctl import threadpool_limits
 
+from explorer.apps.metrics import knn_accuracy, reconstruction_sse
 from explorer.config import DataConfig, TrainConfig
 from explorer.data import Dataset
 from explorer.errors import DataError, ModelConfigError
 from explorer.latent import encode_all
-from explorer.metrics import knn_accuracy, reconstruction_sse
 from explorer.models import build_model, model_config
 from explorer.models.rbm import load_bernoulli_rbm
 from explorer.store.checkpoint import load_checkpoint, save_checkpoint

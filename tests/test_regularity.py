@@ -2,15 +2,15 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.config import ModelConfig
-from explorer.models import build_model
-from explorer.regularity import (
+from explorer.apps.regularity import (
     aggregate_posterior,
     class_mix_gap,
     judged_valid,
     midpoint_validity,
     path_jump,
 )
+from explorer.config import ModelConfig
+from explorer.models import build_model
 
 
 def test_aggregate_posterior_adds_posterior_variance():
@@ -81,7 +81,7 @@ def test_midpoints_between_two_clusters_fall_in_the_gap():
 def test_clustering_scores_find_separated_blobs():
     from sklearn.datasets import make_blobs
 
-    from explorer.metrics import clustering_scores, knn_accuracy
+    from explorer.apps.metrics import clustering_scores, knn_accuracy
 
     z, y = make_blobs(600, n_features=4, centers=3, cluster_std=0.5, random_state=0)
     scores = clustering_scores(z, y)
@@ -92,7 +92,7 @@ def test_clustering_scores_find_separated_blobs():
 
 
 def test_better_of_follows_each_measures_direction():
-    from explorer.regularity import BETTER, RegularityReport, better_of
+    from explorer.apps.regularity import BETTER, RegularityReport, better_of
 
     assert better_of("mean code variance", 1.08, 26.7) == 0  # nearer 1, the prior's
     assert better_of("|mean code|", 0.5, -0.1) == 1  # nearer 0

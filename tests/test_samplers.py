@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import torch
 
+from explorer.apps.regularity import fit_judge
+from explorer.apps.samplers import frechet_distance, sample_codes, sampler_report
 from explorer.cli import main as cli
 from explorer.config import DataConfig, TrainConfig
 from explorer.data import load_dataset
 from explorer.latent import encode_all
 from explorer.models import build_model, model_config
-from explorer.regularity import fit_judge
-from explorer.samplers import frechet_distance, sample_codes, sampler_report
 from explorer.training.train import fit
 
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
+from explorer.apps.stretch import Plane, seam_report, stretch, stretch_grid
 from explorer.store.checkpoint import load_checkpoint
-from explorer.stretch import Plane, seam_report, stretch, stretch_grid
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,12 @@ import torch
 from scipy.integrate import quad
 from scipy.special import gammaln
 
+from explorer.apps.metrics import evaluate, knn_accuracy
 from explorer.config import DataConfig, ModelConfig, TrainConfig, from_dict, to_dict
 from explorer.errors import ModelConfigError
 from explorer.latent import encode_all, prior_samples
-from explorer.metrics import evaluate, knn_accuracy
 from explorer.models import build_model, model_config, vmf
-from explorer.sphere import hammer
+from explorer.projection.sphere import hammer
 from explorer.store.checkpoint import load_checkpoint, save_checkpoint
 from explorer.training.train import fit
 

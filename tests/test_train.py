@@ -87,7 +87,7 @@ def test_nan_weights_roll_back_to_last_epoch(digits):
 
 
 def test_a_diverged_run_keeps_weights_that_evaluate(digits):
-    from explorer.metrics import evaluate
+    from explorer.apps.metrics import evaluate
 
     model = _model("ae", digits)
     # The config refuses rates above 10, where Adam's bounded steps keep this model finite;
@@ -214,8 +214,8 @@ def test_one_cycle_warms_up_to_the_rate_and_anneals_to_near_zero(digits, monkeyp
 
 
 def test_shift_augmentation_teaches_the_model_shifted_images(digits):
+    from explorer.apps.metrics import reconstruction_sse
     from explorer.data.augment import random_shift
-    from explorer.metrics import reconstruction_sse
 
     cfg = TrainConfig(epochs=25, batch_size=64, lr=2e-3)
     plain = _model("ae", digits, latent_dim=16, hidden=(128,))

@@ -20,7 +20,7 @@ from explorer.errors import DataError
 
 
 def cmd_finetune(args: argparse.Namespace) -> dict[str, Any]:
-    from explorer.finetune import FinetuneConfig, label_efficiency_report
+    from explorer.apps.finetune import FinetuneConfig, label_efficiency_report
 
     ckpt, data = load_model_and_data(args)
 
@@ -37,8 +37,8 @@ def cmd_finetune(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_regularity(args: argparse.Namespace) -> dict[str, Any] | str:
     from dataclasses import replace
 
+    from explorer.apps.regularity import favours, regularity_report
     from explorer.latent import encode_all
-    from explorer.regularity import favours, regularity_report
     from explorer.store.checkpoint import load_checkpoint
 
     if len(set(args.checkpoints)) != len(args.checkpoints):
@@ -74,7 +74,7 @@ def cmd_regularity(args: argparse.Namespace) -> dict[str, Any] | str:
 
 
 def cmd_beta(args: argparse.Namespace) -> dict[str, Any] | str:
-    from explorer import beta_family
+    from explorer.apps import beta_family
     from explorer.data.sample import PRETRAINED_DIR
 
     folder = Path(args.family) if args.family else PRETRAINED_DIR / beta_family.BETA_FAMILY_DIR
@@ -105,7 +105,7 @@ def _beta_text(reports) -> str:
 def _regularity_judge(args: argparse.Namespace, data):
     """The classifier that judges decoded items: trained on ``--judge-data`` if given, else on
     ``data``'s training split; None without labels."""
-    from explorer.regularity import fit_judge
+    from explorer.apps.regularity import fit_judge
 
     known = open_dataset(args, source=args.judge_data) if args.judge_data else data
     if known.item_shape != data.item_shape:
@@ -139,8 +139,8 @@ def _regularity_text(values: dict[str, dict[str, float]], readings: dict[str, st
 
 
 def cmd_stretch(args: argparse.Namespace) -> dict[str, Any] | str:
+    from explorer.apps.stretch import map_plane, seam_report, stretch_by_coverage, stretch_grid
     from explorer.latent import encode_all
-    from explorer.stretch import map_plane, seam_report, stretch_by_coverage, stretch_grid
 
     ckpt, data = load_model_and_data(args)
     if data.y_test is None:
@@ -159,9 +159,9 @@ def cmd_stretch(args: argparse.Namespace) -> dict[str, Any] | str:
 
 
 def cmd_samplers(args: argparse.Namespace) -> dict[str, Any] | str:
+    from explorer.apps.regularity import fit_judge
+    from explorer.apps.samplers import SAMPLERS, sampler_report
     from explorer.latent import encode_all
-    from explorer.regularity import fit_judge
-    from explorer.samplers import SAMPLERS, sampler_report
 
     ckpt, data = load_model_and_data(args)
     if data.y_train is None:
@@ -189,7 +189,7 @@ def cmd_samplers(args: argparse.Namespace) -> dict[str, Any] | str:
 
 
 def cmd_interpolate(args: argparse.Namespace) -> dict[str, Any] | str:
-    from explorer.interpolation import CodeGraph, check_pair, check_steps, path_profiles
+    from explorer.apps.interpolation import CodeGraph, check_pair, check_steps, path_profiles
     from explorer.latent import encode_all
 
     ckpt, data = load_model_and_data(args)
@@ -212,7 +212,7 @@ def cmd_interpolate(args: argparse.Namespace) -> dict[str, Any] | str:
 
 
 def cmd_denoise(args: argparse.Namespace) -> dict[str, Any]:
-    from explorer.denoise import denoise
+    from explorer.apps.denoise import denoise
 
     ckpt, data = load_model_and_data(args)
     if data.kind != "image":
@@ -235,10 +235,10 @@ def cmd_arithmetic(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from explorer.arithmetic import analogy, class_means, group_mean, group_members
+    from explorer.apps.arithmetic import analogy, class_means, group_mean, group_members
+    from explorer.apps.regularity import fit_judge, judge_verdicts
     from explorer.figures.render import tile, to_png
     from explorer.latent import decode, encode_all
-    from explorer.regularity import fit_judge, judge_verdicts
     from explorer.store.io import atomic_write_bytes
     from explorer.store.paths import check_output_file
 
@@ -288,8 +288,8 @@ def _arithmetic_text(out: dict[str, Any]) -> str:
 
 
 def cmd_anomaly(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]]:
-    from explorer import anomaly as an
-    from explorer import detection
+    from explorer.apps import anomaly as an
+    from explorer.apps import detection
     from explorer.device import resolve_device
     from explorer.store.checkpoint import load_checkpoint
 
@@ -329,7 +329,7 @@ def cmd_anomaly(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any
 
 def _anomaly_table(args: argparse.Namespace, data, cfg) -> list[dict[str, Any]] | str:
     """Every class normal in turn: a list of rows for --json, an aligned table otherwise."""
-    from explorer import anomaly as an
+    from explorer.apps import anomaly as an
 
     def on_class(i: int, n: int, r: an.OneClassResult) -> None:
         if not args.quiet:

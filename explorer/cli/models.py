@@ -44,10 +44,10 @@ def cmd_data(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
+    from explorer.apps.metrics import evaluate
     from explorer.config import TrainConfig
     from explorer.data import load_dataset
     from explorer.device import resolve_device
-    from explorer.metrics import evaluate
     from explorer.models import build_model, model_config, model_spec
     from explorer.store.checkpoint import check_save_target, save_checkpoint
     from explorer.training.timeline import TimelineRecorder
@@ -106,8 +106,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
-    from explorer.likelihood import latent_usage, log_likelihood
-    from explorer.metrics import evaluate
+    from explorer.apps.likelihood import latent_usage, log_likelihood
+    from explorer.apps.metrics import evaluate
 
     ckpt, data = load_model_and_data(args)
     report = {"checkpoint": args.checkpoint, "model": ckpt.config.name, "data": data.name,
@@ -148,9 +148,9 @@ def cmd_project(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_knn(args: argparse.Namespace) -> dict[str, Any]:
+    from explorer.apps.metrics import projection_trustworthiness
+    from explorer.apps.neighbours import check_labelled, neighbour_report
     from explorer.latent import encode_all
-    from explorer.metrics import projection_trustworthiness
-    from explorer.neighbours import check_labelled, neighbour_report
     from explorer.projection import METHODS, ProjectionConfig, project
 
     cfg = ProjectionConfig(method=args.method)

@@ -14,7 +14,7 @@ import numpy as np
 from explorer.checks import check_choice, check_number, check_seed, check_whole, store
 from explorer.errors import ProjectionError
 from explorer.projection.base import KNN_NOTE, IdwMap, ProgressFn, Projector, TrustIndex, one_blas_thread
-from explorer.sphere import hammer, inverse_hammer
+from explorer.projection.sphere import hammer, inverse_hammer
 
 if TYPE_CHECKING:
     from openTSNE import TSNEEmbedding

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer.anomaly import (
+from explorer.apps.anomaly import (
     OneClassConfig,
     OneClassResult,
     OneClassSplit,
@@ -21,7 +21,7 @@ from explorer.anomaly import (
     score_one_class,
     train_one_class,
 )
-from explorer.detection import at_threshold, roc_curve, threshold_for_fpr
+from explorer.apps.detection import at_threshold, roc_curve, threshold_for_fpr
 from explorer.figures import charts
 from explorer.latent import decode, encode_all
 from explorer.models import MODELS, Autoencoder

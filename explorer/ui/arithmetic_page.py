@@ -7,9 +7,9 @@ import streamlit as st
 import torch
 
 from explorer import latent
-from explorer.arithmetic import analogy, class_means, group_mean
+from explorer.apps.arithmetic import analogy, class_means, group_mean
+from explorer.apps.regularity import judge_verdicts
 from explorer.figures import plots
-from explorer.regularity import judge_verdicts
 from explorer.ui import resources
 from explorer.ui.model_picker import OpenModel, open_model
 from explorer.ui.widgets import guarded, point_index, selected_points, show_items, show_strip

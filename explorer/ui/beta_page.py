@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import latent
-from explorer.beta_family import (
+from explorer.apps.beta_family import (
     BETA_FAMILY_DIR,
     FamilyMember,
     MemberReport,

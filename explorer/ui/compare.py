@@ -9,11 +9,11 @@ import streamlit as st
 import torch
 
 from explorer import latent
+from explorer.apps.likelihood import LikelihoodReport, likelihood_report
+from explorer.apps.regularity import BETTER, favours, path_steps, regularity_report
+from explorer.apps.stretch import StretchGrid, plane_of, stretch_grid
 from explorer.figures import charts, plots
-from explorer.likelihood import LikelihoodReport, likelihood_report
-from explorer.regularity import BETTER, favours, path_steps, regularity_report
 from explorer.store.catalog import ModelEntry, list_models
-from explorer.stretch import StretchGrid, plane_of, stretch_grid
 from explorer.ui import resources
 from explorer.ui.model_picker import pick_model
 from explorer.ui.widgets import guarded, query_value, share_state, show_strip

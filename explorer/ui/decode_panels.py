@@ -7,10 +7,12 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import latent, likelihood, sphere
+from explorer import latent
+from explorer.apps import likelihood
 from explorer.figures import render
 from explorer.figures.live_map import trust_level
 from explorer.models.rbm import RBM
+from explorer.projection import sphere
 from explorer.ui import live_decode, resources
 from explorer.ui.explore_context import NO_RBM_PRIOR, Context, Overlays, prior_codes
 from explorer.ui.widgets import (

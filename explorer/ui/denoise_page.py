@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.denoise import DenoiseResult, denoise, inpaint, square_mask
+from explorer.apps.denoise import DenoiseResult, denoise, inpaint, square_mask
 from explorer.figures import charts
 from explorer.ui import resources
 from explorer.ui.model_picker import open_model

@@ -6,10 +6,10 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer import latent, sphere
+from explorer import latent
 from explorer.figures import plots
 from explorer.models.rbm import RBM
-from explorer.projection import METHODS, Projection, ProjectionConfig, spread_on_map
+from explorer.projection import METHODS, Projection, ProjectionConfig, sphere, spread_on_map
 from explorer.store.catalog import ModelEntry
 from explorer.store.io import csv_bytes, npz_bytes
 from explorer.ui import live_decode, resources

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import streamlit as st
 import torch
 
+from explorer.apps.finetune import METHODS, FinetuneConfig, LabelEfficiencyRow, label_efficiency
 from explorer.figures import charts
-from explorer.finetune import METHODS, FinetuneConfig, LabelEfficiencyRow, label_efficiency
 from explorer.training.jobs import Report
 from explorer.ui import job_panel
 from explorer.ui.model_picker import open_model

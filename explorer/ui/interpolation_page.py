@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.apps.interpolation import CodeGraph, PathProfile, path_profiles
 from explorer.figures import charts, plots
-from explorer.interpolation import CodeGraph, PathProfile, path_profiles
 from explorer.ui import resources
 from explorer.ui.model_picker import OpenModel, open_model
 from explorer.ui.widgets import guarded, query_value, share_state, show_strip

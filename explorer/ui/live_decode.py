@@ -112,7 +112,7 @@ function nearest(map, x, y, k) {
   return [idx, Array.from(d2, Math.sqrt)];
 }
 
-// explorer.sphere.inverse_hammer for one point.
+// explorer.projection.sphere.inverse_hammer for one point.
 function inverseHammer(x, y) {
   const r = Math.max(Math.sqrt((x / (2 * Math.SQRT2)) ** 2 + (y / Math.SQRT2) ** 2), 1);
   x /= r; y /= r;

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.apps.metrics import projection_trustworthiness
+from explorer.apps.neighbours import NeighbourReport, check_labelled, nearest, neighbour_report
 from explorer.figures import charts, plots
-from explorer.metrics import projection_trustworthiness
-from explorer.neighbours import NeighbourReport, check_labelled, nearest, neighbour_report
 from explorer.projection import ProjectionConfig
 from explorer.ui import resources
 from explorer.ui.model_picker import OpenModel, open_model

@@ -16,13 +16,14 @@ import numpy as np
 import streamlit as st
 import torch
 
+from explorer.apps.metrics import reconstruction_sse
+from explorer.apps.regularity import fit_judge
 from explorer.config import DataConfig
 from explorer.data import Dataset, load_dataset
 from explorer.errors import DataError, DataNotFoundError
 from explorer.figures.live import decoder_program
 from explorer.figures.live_map import map_inverse
 from explorer.latent import encode_all
-from explorer.metrics import reconstruction_sse
 from explorer.projection import (
     KnnProjector,
     Projection,
@@ -33,7 +34,6 @@ from explorer.projection import (
     project,
     warm_umap,
 )
-from explorer.regularity import fit_judge
 from explorer.store import catalog
 from explorer.store.checkpoint import Checkpoint, load_checkpoint
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer.beta_family import BETA_FAMILY_DIR
+from explorer.apps.beta_family import BETA_FAMILY_DIR
 from explorer.data.sample import PRETRAINED_DIR
 from explorer.figures import charts
 from explorer.store.catalog import list_family, list_models

@@ -6,13 +6,13 @@ import re
 
 import streamlit as st
 
+from explorer.apps.metrics import evaluate
 from explorer.config import DataConfig, ModelConfig, TrainConfig
 from explorer.data import SOURCES, Dataset, load_dataset
 from explorer.data.uploads import load_image_files, load_upload_bytes
 from explorer.device import list_devices
 from explorer.errors import ExplorerError, ModelConfigError
 from explorer.figures import charts
-from explorer.metrics import evaluate
 from explorer.models import MODELS, build_model, model_config
 from explorer.store.catalog import runs_dir
 from explorer.store.checkpoint import save_checkpoint

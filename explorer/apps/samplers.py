@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from explorer.apps.regularity import class_mix_gap, judged_valid
 from explorer.latent import decode
 from explorer.models import Autoencoder
-from explorer.regularity import class_mix_gap, judged_valid
 
 SAMPLERS = ("prior", "gmm")
 GMM_COMPONENTS = 10  # Ghosh et al.'s choice for MNIST

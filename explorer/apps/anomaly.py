@@ -19,11 +19,11 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from explorer.apps.detection import auroc
+from explorer.apps.metrics import reconstruction_sse
 from explorer.config import Likelihood, TrainConfig
 from explorer.data import Dataset
-from explorer.detection import auroc
 from explorer.errors import DataError, ModelConfigError
-from explorer.metrics import reconstruction_sse
 from explorer.models import MODELS, Autoencoder, build_model, model_config
 from explorer.training.train import History, StepInfo, fit
 

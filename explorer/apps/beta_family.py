@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from explorer.apps.likelihood import ACTIVE_THRESHOLD, usage_of_posteriors
+from explorer.apps.regularity import RegularityReport, regularity_report
 from explorer.config import DataConfig
 from explorer.data import Dataset, load_dataset
 from explorer.errors import CheckpointError
-from explorer.likelihood import ACTIVE_THRESHOLD, usage_of_posteriors
 from explorer.models import Autoencoder
-from explorer.regularity import RegularityReport, regularity_report
 from explorer.store.catalog import CODES_FILE
 from explorer.store.checkpoint import load_checkpoint, read_config
 from explorer.store.io import atomic_write_bytes
@@ -174,7 +174,7 @@ def measure_family(members: list[FamilyMember], seed: int = 0) -> list[MemberRep
     """``measure_member`` of every member, with its weights and model card read from its
     folder, judged as the app judges (a classifier of the shown data's items; none without
     labels)."""
-    from explorer.regularity import fit_judge
+    from explorer.apps.regularity import fit_judge
 
     data = shown_data(members)
     judge = None if data.y_train is None else fit_judge(data.x_train.numpy(), data.y_train.numpy(),

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from explorer.apps.metrics import clustering_scores, knn_accuracy
 from explorer.errors import DataError
-from explorer.metrics import clustering_scores, knn_accuracy
 
 
 @dataclass(frozen=True)
