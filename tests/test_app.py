@@ -488,3 +488,35 @@ def test_zero_hidden_units_and_out_of_range_numbers_block_training(env):
     assert "epochs must be between 1 and 500; it is 900." in at.error[0].value
     assert at.button(key="train_go").disabled
     assert "job" not in at.session_state
+
+
+def test_a_slow_map_shows_its_progress_and_can_be_stopped_and_restarted(env, monkeypatch):
+    import explorer.ui.resources as resources
+
+    real_project = resources.project
+
+    def slow_project(z, cfg, cache_dir=None, on_progress=None):
+        for i in range(600):  # a minute of "t-SNE", reporting as openTSNE's callback does
+            on_progress(i / 600, f"t-SNE: iteration {i}")
+            time.sleep(0.1)
+        return real_project(z, cfg, cache_dir)
+
+    monkeypatch.setattr(resources, "project", slow_project)
+    at = page(EXPLORE, model="digits-vae-5d", method="tsne", pseed="4321")  # a map no other test made
+    no_errors(at)
+    assert any("in the background" in i.value for i in at.info)
+    assert figure(at).layout.xaxis.title.text == "pca 1"  # PCA meanwhile
+    stop = at.button(key="stop_map")
+    assert stop.label == "Stop the t-SNE map"
+    stop.click().run()
+    no_errors(at)
+    assert any("You stopped the t-SNE map" in i.value for i in at.info)
+    assert figure(at).layout.xaxis.title.text == "pca 1"
+    monkeypatch.setattr(resources, "project", real_project)
+    at.button(key="restart_map").click().run()
+    deadline = time.time() + 120
+    while figure(at).layout.xaxis.title.text != "tsne 1" and time.time() < deadline:
+        time.sleep(0.5)  # the stopped fit ends at its next report, then a new one starts
+        at.run()
+    no_errors(at)
+    assert figure(at).layout.xaxis.title.text == "tsne 1"

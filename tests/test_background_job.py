@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from explorer.errors import ExplorerError
-from explorer.training.jobs import BackgroundJob
+from explorer.training.jobs import BackgroundJob, stopping_report
 
 
 def _finished(job: BackgroundJob):
@@ -60,6 +61,25 @@ def test_a_failure_is_a_state_with_a_message_not_a_dead_thread(error, shown):
     job = BackgroundJob(work).start()
     status = _finished(job)
     assert (status.state, status.error, status.fraction) == ("failed", shown, 0.5) and job.result is None
+    assert job.exception is error  # a caller can raise the failure as it was
+
+
+def test_work_inside_a_library_call_stops_through_its_progress_callback():
+    calls = []
+
+    def library_fit(on_progress):  # a fit whose only way out is its progress callback
+        for i in range(10_000):
+            on_progress(i / 10_000, "iterating")
+            calls.append(i)
+            time.sleep(0.001)
+        return "finished"
+
+    job = BackgroundJob(lambda report, should_stop: library_fit(stopping_report(report, should_stop))).start()
+    time.sleep(0.05)
+    job.stop()
+    status = _finished(job)
+    assert status.state == "stopped" and status.error is None and job.result is None
+    assert 0 < len(calls) < 10_000
 
 
 def test_reports_are_kept_within_zero_and_one():

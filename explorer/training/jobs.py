@@ -124,6 +124,23 @@ class TrainingJob(_ThreadJob):
 Report = Callable[[float, str], None]  # (fraction done in [0, 1], what is happening)
 
 
+class StopRequested(Exception):
+    """Raised by work that sees ``should_stop()`` deep inside a call it does not own (a
+    library's progress callback), to end there: the job ends stopped, not failed."""
+
+
+def stopping_report(report: Report, should_stop: Callable[[], bool]) -> Report:
+    """``report`` that raises ``StopRequested`` once a Stop was asked for, for work whose
+    only way back to the caller is its progress callback."""
+
+    def checked(fraction: float, text: str) -> None:
+        if should_stop():
+            raise StopRequested
+        report(fraction, text)
+
+    return checked
+
+
 @dataclass(frozen=True)
 class WorkStatus:
     state: str  # running, done, stopped, failed
@@ -139,14 +156,16 @@ class WorkStatus:
 
 class BackgroundJob(_ThreadJob):
     """Any long work on its own thread, with progress and Stop: ``work(report, should_stop)``
-    calls ``report(fraction, text)`` as it goes, checks ``should_stop()`` between its steps,
-    and returns its result. Stopped work's result is dropped (it is a part of the whole)."""
+    calls ``report(fraction, text)`` as it goes, checks ``should_stop()`` between its steps
+    (or raises ``StopRequested``), and returns its result. Stopped work's result is dropped
+    (it is a part of the whole); a failure keeps its exception, for callers that re-raise it."""
 
     def __init__(self, work: Callable[[Report, Callable[[], bool]], Any], name: str = "work") -> None:
         self._work = work
         self._state, self._fraction, self._text, self._error = "running", 0.0, "starting…", None
         self._started, self._ended = time.time(), None
         self.result: Any = None
+        self.exception: BaseException | None = None
         super().__init__(name)
 
     def snapshot(self) -> WorkStatus:
@@ -159,15 +178,17 @@ class BackgroundJob(_ThreadJob):
             self._fraction, self._text = min(max(float(fraction), 0.0), 1.0), text
 
     def _run(self) -> None:
-        result, error = None, None
+        result, error, exception = None, None, None
         try:
             result = self._work(self._report, self._stop.is_set)
+        except StopRequested:
+            pass
         except ExplorerError as exc:
-            error = str(exc)
+            error, exception = str(exc), exc
         except Exception as exc:  # a thread must never die silently; show it to the user
-            error = f"{type(exc).__name__}: {exc}"
+            error, exception = f"{type(exc).__name__}: {exc}", exc
         stopped = error is None and self._stop.is_set()
         with self._lock:
-            self.result = None if stopped else result
+            self.result, self.exception = (None if stopped else result), exception
             self._state = "failed" if error is not None else "stopped" if stopped else "done"
             self._error, self._ended = error, time.time()

@@ -12,7 +12,7 @@ from explorer.models.rbm import RBM
 from explorer.projection import METHODS, Projection, ProjectionConfig, sphere, spread_on_map
 from explorer.store.catalog import ModelEntry
 from explorer.store.io import csv_bytes, npz_bytes
-from explorer.ui import live_decode, resources
+from explorer.ui import job_panel, live_decode, resources
 from explorer.ui.decode_panels import (
     code_caption,
     grid_panel,
@@ -33,6 +33,8 @@ from explorer.ui.widgets import (
     share_state,
     show_items,
 )
+
+STOPPED_MAP = "stopped_map"  # (model args, config) of the slow map this session stopped
 
 
 def projection_controls(latent_dim: int, spherical: bool) -> ProjectionConfig:
@@ -73,11 +75,19 @@ def projection_controls(latent_dim: int, spherical: bool) -> ProjectionConfig:
 
 
 def compute_projection(entry: ModelEntry, mtime: float, cfg: ProjectionConfig) -> Projection:
-    """The requested projection, or PCA while a slow one is computed in the background."""
+    """The requested projection, or PCA while a slow one is computed in the background (with
+    its progress and a Stop), or after the user stopped it."""
     args = (str(entry.path), mtime, entry.display_data)
+    pca = ProjectionConfig(method="pca", n_components=cfg.n_components)
     if not cfg.spec.slow:
         with st.spinner("Projecting…"):
             return resources.projection(*args, cfg)
+    if st.session_state.get(STOPPED_MAP) == (args, cfg):
+        st.info(f"You stopped the {cfg.spec.label} map; showing PCA.", icon=":material/stop_circle:")
+        if st.button(f"Compute the {cfg.spec.label} map", key="restart_map"):
+            del st.session_state[STOPPED_MAP]
+            st.rerun()
+        return resources.projection(*args, pca)
     ready = resources.projection(*args, cfg, wait=1.5)
     if ready is not None:
         return ready
@@ -85,14 +95,13 @@ def compute_projection(entry: ModelEntry, mtime: float, cfg: ProjectionConfig) -
             "process also compiles numba, up to a minute). Showing PCA meanwhile; the map switches "
             "by itself when it is ready, and is cached on disk for next time.",
             icon=":material/hourglass_top:")
-    wait_for_projection(args, cfg)
-    return resources.projection(*args, ProjectionConfig(method="pca", n_components=cfg.n_components))
 
+    def remember_stop() -> None:
+        st.session_state[STOPPED_MAP] = (args, cfg)
 
-@st.fragment(run_every=1.0)
-def wait_for_projection(args: tuple, cfg: ProjectionConfig) -> None:
-    if resources.projection(*args, cfg, wait=0) is not None:
-        st.rerun()
+    job_panel.live_progress(resources.projection_jobs().submit(*args, cfg), "stop_map",
+                            f"Stop the {cfg.spec.label} map", on_stop=remember_stop)
+    return resources.projection(*args, pca)
 
 
 @guarded

@@ -53,13 +53,21 @@ def result(state_key: str, inputs: Hashable, stop_label: str = "Stop") -> Any | 
     return None
 
 
-@st.fragment(run_every=0.5)
 def _live(state_key: str, stop_label: str) -> None:
-    """Redrawn while the work lasts; when it ends, the whole page once, to show its result."""
-    job: BackgroundJob = st.session_state[state_key][1]
+    live_progress(st.session_state[state_key][1], f"{state_key}_stop", stop_label)
+
+
+@st.fragment(run_every=0.5)
+def live_progress(job: BackgroundJob, stop_key: str, stop_label: str = "Stop",
+                  on_stop: Callable[[], None] | None = None) -> None:
+    """A running job's progress and Stop, redrawn while it lasts; when it ends, the whole
+    page once, to show its result. ``on_stop`` runs when the button is pressed."""
     status = job.snapshot()
     if status.finished:
         st.rerun()
     st.progress(status.fraction, text=f"{status.text} · {status.elapsed:.0f} s")
-    if st.button(stop_label, key=f"{state_key}_stop"):
+    if st.button(stop_label, key=stop_key):
         job.stop()
+        if on_stop is not None:
+            on_stop()
+        st.rerun()

@@ -7,8 +7,6 @@ import gc
 import os
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from explorer.apps.metrics import reconstruction_sse
 from explorer.apps.regularity import fit_judge
 from explorer.config import DataConfig
 from explorer.data import Dataset, load_dataset
-from explorer.errors import DataError, DataNotFoundError
+from explorer.errors import DataError, DataNotFoundError, ProjectionError
 from explorer.figures.live import decoder_program
 from explorer.figures.live_map import map_inverse
 from explorer.latent import encode_all
@@ -36,6 +34,7 @@ from explorer.projection import (
 )
 from explorer.store import catalog
 from explorer.store.checkpoint import Checkpoint, load_checkpoint
+from explorer.training.jobs import BackgroundJob, Report, StopRequested, stopping_report
 
 
 def stamp(path: Path) -> float:
@@ -136,33 +135,50 @@ def overview_map(latent_dim: int) -> ProjectionConfig:
 
 
 class ProjectionJobs:
-    """Projections computed on one background thread and kept in memory (at most
-    ``max_entries``), so a slow UMAP or t-SNE never blocks a page: the page shows PCA and
-    polls until the future is done. Shared by all sessions of this server."""
+    """Projections as background jobs (``BackgroundJob``, the runner every long piece of work
+    uses), kept in memory (at most ``max_entries``) and shared by all sessions of this server,
+    so a slow UMAP or t-SNE never blocks a page: the page shows PCA, the job's progress and a
+    Stop, and switches when it is done. Slow fits run one at a time (on a 2-core laptop two
+    at once would each take twice as long); a fast map is computed on the spot."""
 
     def __init__(self, max_entries: int = 16) -> None:
         self.max_entries = max_entries
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="projection")
-        self.futures: dict[tuple, Future[Projection]] = {}
+        self.jobs: dict[tuple, BackgroundJob] = {}
         self.lock = threading.Lock()
+        self.slow_slot = threading.Lock()
 
-    def submit(self, path: str, mtime: float, display_name: str, cfg: ProjectionConfig) -> Future[Projection]:
+    def submit(self, path: str, mtime: float, display_name: str, cfg: ProjectionConfig) -> BackgroundJob:
+        """The job for this map: the one running or done, else a new one (after a failure or
+        a stop, a fresh try)."""
         key = (path, mtime, display_name, cfg)
         with self.lock:
-            future = self.futures.get(key)
-            if future is None or (future.done() and future.exception() is not None):
+            job = self.jobs.get(key)
+            if job is None or job.snapshot().state in ("failed", "stopped"):
                 z = view(path, mtime, display_name).z
                 cache_dir = catalog.projection_cache_dir(Path(path), z, cfg)
-                if not cfg.spec.slow:
-                    # Fast: compute here, so it never queues behind a slow UMAP.
-                    future = Future()
-                    future.set_result(project(z, cfg, cache_dir))
-                else:
-                    future = self.executor.submit(project, z, cfg, cache_dir)
-                self.futures[key] = future
-                while len(self.futures) > self.max_entries:
-                    self.futures.pop(next(iter(self.futures)))
-            return future
+                job = BackgroundJob(self._work(z, cfg, cache_dir), name=f"projection-{cfg.method}").start()
+                self.jobs.pop(key, None)
+                self.jobs[key] = job
+                while len(self.jobs) > self.max_entries:
+                    self.jobs.pop(next(iter(self.jobs)))
+        if not cfg.spec.slow:
+            job.join()
+        return job
+
+    def _work(self, z: np.ndarray, cfg: ProjectionConfig, cache_dir: Path):
+        def work(report: Report, should_stop) -> Projection:
+            if not cfg.spec.slow:
+                return project(z, cfg, cache_dir)
+            report(0.0, f"{cfg.spec.label}: waiting for another map to finish")
+            while not self.slow_slot.acquire(timeout=0.2):
+                if should_stop():
+                    raise StopRequested
+            try:
+                return project(z, cfg, cache_dir, on_progress=stopping_report(report, should_stop))
+            finally:
+                self.slow_slot.release()
+
+        return work
 
 
 @st.cache_resource
@@ -234,9 +250,15 @@ def page_map(path: str, mtime: float, display_name: str, cfg: ProjectionConfig) 
 def projection(path: str, mtime: float, display_name: str, cfg: ProjectionConfig,
                wait: float | None = None) -> Projection | None:
     """The projection, or None if it is still being computed after ``wait`` seconds
-    (``None`` waits as long as it takes)."""
-    future = projection_jobs().submit(path, mtime, display_name, cfg)
-    try:
-        return future.result(timeout=wait)
-    except FutureTimeout:
-        return None
+    (``None`` waits as long as it takes, through a stop another page asked for). A failed
+    fit raises its error."""
+    while True:
+        job = projection_jobs().submit(path, mtime, display_name, cfg)
+        job.join(wait)
+        status = job.snapshot()
+        if status.state == "done":
+            return job.result
+        if status.state == "failed":
+            raise job.exception if job.exception is not None else ProjectionError(status.error or "")
+        if wait is not None:
+            return None
