@@ -15,6 +15,7 @@ from explorer.models.rbm import RBM
 from explorer.projection import sphere
 from explorer.ui import live_decode, resources
 from explorer.ui.explore_context import NO_RBM_PRIOR, Context, Overlays, prior_codes
+from explorer.ui.explore_state import picks
 from explorer.ui.widgets import (
     query_value,
     scale_for,
@@ -33,12 +34,12 @@ def inspect_panel(ctx: Context) -> None:
         key="click_sets",
         format_func={"inspect": "inspects it", "a": "sets endpoint A", "b": "sets endpoint B"}.get,
     )
-    probe = st.session_state.get("probe")
+    probe = picks.probe
     share_state(probe=None if probe is None else f"{probe[0]:.4g},{probe[1]:.4g}")
     if probe is not None:
         decode_here(ctx, np.asarray(probe, dtype=np.float64))
         return
-    item = st.session_state.get("item")
+    item = picks.item
     if item is None:
         st.info(
             "Click a point on the map to see the item beside its reconstruction, or click empty "
@@ -84,13 +85,13 @@ def decode_here(ctx: Context, point: np.ndarray) -> None:
     st.caption("Outside the sphere's map: this decodes the nearest point on its edge, not the spot "
                "clicked." if off_sphere else inverse.inverse_note)
     if st.button("Clear", key="clear_probe"):
-        st.session_state["probe"] = None
+        picks.probe = None
         st.rerun()
 
 
 def _sync_endpoint(name: str) -> None:
     value = st.session_state.get(f"input_{name}")
-    st.session_state[name] = None if value is None else int(value)
+    setattr(picks, name, None if value is None else int(value))
 
 
 def _endpoint_controls(ctx: Context) -> None:
@@ -99,7 +100,7 @@ def _endpoint_controls(ctx: Context) -> None:
     cols = st.columns(2)
     for col, name in zip(cols, ("a", "b")):
         with col:
-            current = st.session_state.get(name)
+            current = getattr(picks, name)
             # A number_input keeps its own state once it exists: mirror clicks into it, and
             # typed values back out through on_change (before the map redraws).
             if st.session_state.get(f"input_{name}") != current:
@@ -116,13 +117,13 @@ def _endpoint_controls(ctx: Context) -> None:
                 )
                 if cls != "—" and st.button(f"draw {name.upper()}", key=f"draw_{name}"):
                     rng = np.random.default_rng()
-                    st.session_state[name] = int(rng.choice(np.flatnonzero(labels == cls)))
+                    setattr(picks, name, int(rng.choice(np.flatnonzero(labels == cls))))
                     st.rerun()
 
 
 def interpolation_panel(ctx: Context) -> None:
     _endpoint_controls(ctx)
-    a, b = st.session_state.get("a"), st.session_state.get("b")
+    a, b = picks.a, picks.b
     if a is None or b is None:
         st.info(
             "Choose endpoints A and B: set “A click on a point…” in Inspect to “sets endpoint A”, "
@@ -214,7 +215,7 @@ def slider_dims(ctx: Context, k: int) -> tuple[list[int], list[int]]:
 
 @st.fragment
 def sliders_panel(ctx: Context) -> None:
-    item = st.session_state.get("item")
+    item = picks.item
     base = ctx.view.z[item] if item is not None else np.zeros(ctx.model.latent_dim, dtype=np.float32)
     st.caption(
         f"Starting from {ctx.label(item) if item is not None else 'the origin'}; "

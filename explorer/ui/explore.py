@@ -22,6 +22,7 @@ from explorer.ui.decode_panels import (
     sliders_panel,
 )
 from explorer.ui.explore_context import NO_RBM_PRIOR, Context, Overlays, prior_codes
+from explorer.ui.explore_state import picks
 from explorer.ui.map_events import map_events
 from explorer.ui.model_picker import open_model
 from explorer.ui.widgets import (
@@ -33,8 +34,6 @@ from explorer.ui.widgets import (
     share_state,
     show_items,
 )
-
-STOPPED_MAP = "stopped_map"  # (model args, config) of the slow map this session stopped
 
 
 def projection_controls(latent_dim: int, spherical: bool) -> ProjectionConfig:
@@ -82,10 +81,10 @@ def compute_projection(entry: ModelEntry, mtime: float, cfg: ProjectionConfig) -
     if not cfg.spec.slow:
         with st.spinner("Projecting…"):
             return resources.projection(*args, cfg)
-    if st.session_state.get(STOPPED_MAP) == (args, cfg):
+    if picks.stopped_map == (args, cfg):
         st.info(f"You stopped the {cfg.spec.label} map; showing PCA.", icon=":material/stop_circle:")
         if st.button(f"Compute the {cfg.spec.label} map", key="restart_map"):
-            del st.session_state[STOPPED_MAP]
+            picks.stopped_map = None
             st.rerun()
         return resources.projection(*args, pca)
     ready = resources.projection(*args, cfg, wait=1.5)
@@ -97,7 +96,7 @@ def compute_projection(entry: ModelEntry, mtime: float, cfg: ProjectionConfig) -
             icon=":material/hourglass_top:")
 
     def remember_stop() -> None:
-        st.session_state[STOPPED_MAP] = (args, cfg)
+        picks.stopped_map = (args, cfg)
 
     job_panel.live_progress(resources.projection_jobs().submit(*args, cfg), "stop_map",
                             f"Stop the {cfg.spec.label} map", on_stop=remember_stop)
@@ -168,7 +167,7 @@ def codes_only_panel(ctx: Context) -> None:
         "--encoder E.onnx --decoder D.onnx --data SOURCE --out DIR`.",
         icon=":material/info:",
     )
-    item = st.session_state.get("item")
+    item = picks.item
     if item is None:
         st.caption("Click a point on the map to see its item and code.")
         return
@@ -180,9 +179,9 @@ def restore_picks(n: int) -> None:
     """Picked item and endpoints from a shared link, once per session; out-of-range ones
     (a link made for another model) are dropped."""
     for name in ("item", "a", "b"):
-        if name not in st.session_state:
+        if not picks.restored(name):
             value = query_value(name, int, None)
-            st.session_state[name] = value if value is not None and 0 <= value < n else None
+            setattr(picks, name, value if value is not None and 0 <= value < n else None)
 
 
 def probe_extent(emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -195,14 +194,14 @@ def probe_extent(emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def restore_probe(emb: np.ndarray) -> None:
     """A decoded empty-space point from a shared link, once per session, clamped to the
     decodable area of the map (a hand-edited link cannot decode far outside it)."""
-    if "probe" in st.session_state:
+    if picks.restored("probe"):
         return
     point = query_value("probe", lambda text: [float(v) for v in text.split(",")], None)
     if point is None or len(point) != 2 or emb.shape[1] != 2 or not np.all(np.isfinite(point)):
-        st.session_state["probe"] = None
+        picks.probe = None
         return
     lo, hi = probe_extent(emb)
-    st.session_state["probe"] = tuple(float(v) for v in np.clip(point, lo, hi))
+    picks.probe = tuple(float(v) for v in np.clip(point, lo, hi))
 
 
 def overlay_controls(ctx: Context) -> Overlays:
@@ -275,8 +274,8 @@ def map_panel(ctx: Context, o: Overlays, probe_label: bool = True) -> None:
     # A 3-D map marks only the endpoints, not the inspected item: a changed 3-D figure is a
     # new WebGL scene to plotly: a 3-D click took 5.7 s to show its item with the ring, 1.3-1.6 s
     # without (headless Chromium, software WebGL). The Inspect tab shows the item itself.
-    picks = ("a", "b") if emb.shape[1] == 3 else ("item", "a", "b")
-    selected = [i for i in (st.session_state.get(name) for name in picks) if i is not None]
+    marked = ("a", "b") if emb.shape[1] == 3 else ("item", "a", "b")
+    selected = [i for i in (getattr(picks, name) for name in marked) if i is not None]
     names = ctx.data.class_names if labels is not None else None
     fig = plots.latent_scatter(
         emb,
@@ -292,7 +291,7 @@ def map_panel(ctx: Context, o: Overlays, probe_label: bool = True) -> None:
     if emb.shape[1] == 2 and ctx.model.has_decoder:  # empty space is clicked to decode there
         lo, hi = probe_extent(emb)
         fig = plots.add_probe_grid(fig, (lo[0], hi[0]), (lo[1], hi[1]), label=probe_label)
-    a, b = st.session_state.get("a"), st.session_state.get("b")
+    a, b = picks.a, picks.b
     if a is not None and b is not None:
         path = latent.interpolate(
             torch.from_numpy(ctx.view.z[a]),
@@ -315,7 +314,7 @@ def map_panel(ctx: Context, o: Overlays, probe_label: bool = True) -> None:
     if o.ellipses and ctx.view.logvar is not None:
         axes = ctx.proj.projector.linear_axes()
         fig = plots.add_ellipses(fig, emb, spread_on_map(np.exp(0.5 * ctx.view.logvar), axes))
-    probe = st.session_state.get("probe")
+    probe = picks.probe
     if probe is not None and emb.shape[1] == 2:
         fig = plots.add_points(fig, np.array([probe]), name="decoded here", symbol="star", size=16)
     event = st.plotly_chart(
@@ -354,22 +353,22 @@ def handle_selection(event, emb: np.ndarray) -> None:
         item = plots.point_at_probe(emb, clicked, (lo[0], hi[0]), (lo[1], hi[1]))
         index = index if item is None else item
     marker = ("probe", point.get("x"), point.get("y")) if index < 0 else ("item", index)
-    if st.session_state.get("last_click") == marker:
+    if picks.last_click == marker:
         return  # the same selection reported again on an unrelated rerun
-    st.session_state["last_click"] = marker
+    picks.last_click = marker
     if index < 0:
-        st.session_state["probe"] = (float(point["x"]), float(point["y"]))
+        picks.probe = (float(point["x"]), float(point["y"]))
     else:
         pick_item(index)
 
 
 def pick_item(index: int) -> None:
     """A clicked item: inspect it, and make it endpoint A or B when the user asked so."""
-    st.session_state["item"] = index
-    st.session_state["probe"] = None
+    picks.item = index
+    picks.probe = None
     target = st.session_state.get("click_sets", "inspect")
     if target in ("a", "b"):
-        st.session_state[target] = index
+        setattr(picks, target, index)
 
 
 def downloads(ctx: Context, fig) -> None:
