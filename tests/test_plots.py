@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 from PIL import Image
 
-from explorer.figures import plots, render
+from explorer.figures import overlays, plots, render
 
 RNG = np.random.default_rng(0)
 
@@ -226,8 +226,8 @@ def test_a_probe_click_beside_a_data_point_is_a_click_on_the_point():
 def test_path_and_points_overlay(dim):
     fig = plots.latent_scatter(RNG.normal(size=(20, dim)))
     path = RNG.normal(size=(9, dim))
-    plots.add_path(fig, path, name="slerp")
-    plots.add_points(fig, path[[0, -1]], name="endpoints", symbol="diamond")
+    overlays.add_path(fig, path, name="slerp")
+    overlays.add_points(fig, path[[0, -1]], name="endpoints", symbol="diamond")
     line, ends = fig.data[-2], fig.data[-1]
     assert line.name == "slerp" and line.mode == "lines+markers" and len(line.x) == 9
     sizes = np.asarray(line.marker.size)
@@ -239,19 +239,19 @@ def test_path_and_points_overlay(dim):
 
 def test_density_contours_lines_only():
     fig = plots.latent_scatter(RNG.normal(size=(100, 2)))
-    plots.add_density(fig, RNG.normal(size=(500, 2)), name="prior", color="#d62728")
+    overlays.add_density(fig, RNG.normal(size=(500, 2)), name="prior", color="#d62728")
     density = fig.data[-1]
     assert isinstance(density, go.Histogram2dContour)
     assert density.contours.coloring == "lines" and density.showscale is False
     assert density.hoverinfo == "skip"
     with pytest.raises(ValueError, match="2-D"):
-        plots.add_density(fig, RNG.normal(size=(10, 3)), name="x", color="red")
+        overlays.add_density(fig, RNG.normal(size=(10, 3)), name="x", color="red")
 
 
 def test_ellipses_one_trace_with_gaps_and_a_cap():
     centers = RNG.normal(size=(50, 2))
     radii = RNG.random((50, 2)) + 0.1
-    fig = plots.add_ellipses(go.Figure(), centers, radii, max_items=20)
+    fig = overlays.add_ellipses(go.Figure(), centers, radii, max_items=20)
     (trace,) = fig.data
     x, y = np.asarray(trace.x, dtype=float), np.asarray(trace.y, dtype=float)
     assert np.isnan(x).sum() == 20 and np.isnan(y).sum() == 20
@@ -276,7 +276,7 @@ def test_figure_html_opens_offline():
 def test_density_contours_fade_the_points_they_sit_beneath():
     points = np.random.default_rng(0).normal(size=(200, 2))
     fig = plots.latent_scatter(points, labels=np.arange(200) % 3, selected=[4])
-    fig = plots.add_density(fig, points, name="data density", color="#1f77b4")
+    fig = overlays.add_density(fig, points, name="data density", color="#1f77b4")
     data = [t for t in fig.data if t.type == "scattergl" and t.name != plots.SELECTED_NAME]
     assert data and all(t.marker.opacity <= 0.3 for t in data)
     assert next(t for t in fig.data if t.name == plots.SELECTED_NAME).marker.opacity != plots.FADED_OPACITY
@@ -301,7 +301,7 @@ def test_anomaly_threshold_label_hangs_inside_the_plot_below_the_legend():
 
 def test_as_svg_draws_the_same_map_without_webgl():
     points = np.random.default_rng(0).normal(size=(300, 2))
-    fig = plots.add_points(plots.latent_scatter(points, labels=np.arange(300) % 3), points[:5], "marks")
+    fig = overlays.add_points(plots.latent_scatter(points, labels=np.arange(300) % 3), points[:5], "marks")
     svg = plots.as_svg(fig)
     assert {t.type for t in fig.data} == {"scattergl"} and {t.type for t in svg.data} == {"scatter"}
     for gl, drawn in zip(fig.data, svg.data):

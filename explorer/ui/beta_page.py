@@ -21,7 +21,7 @@ from explorer.apps.beta_family import (
     shown_data_config,
 )
 from explorer.data.sample import PRETRAINED_DIR
-from explorer.figures import charts, plots, raster
+from explorer.figures import charts, overlays, plots, raster
 from explorer.ui import resources
 from explorer.ui.widgets import guarded, query_value, share_state, show_strip
 
@@ -88,8 +88,8 @@ def member_map(points: np.ndarray, prior: np.ndarray, data, extent: float | None
                                          plots.class_color(int(k), n_classes)) for k in np.unique(labels)]
     fig = raster.add_picture(fig, codes_picture(points, labels, n_classes, bounds), legend)
     for radius in (1, 2):
-        fig = plots.add_outline(fig, circle(radius), name=f"N(0, I): {radius} sd", color="#555555")
-    fig = plots.add_points(fig, prior, name="prior samples", symbol="x-thin", color="#111111", size=7,
+        fig = overlays.add_outline(fig, circle(radius), name=f"N(0, I): {radius} sd", color="#555555")
+    fig = overlays.add_points(fig, prior, name="prior samples", symbol="x-thin", color="#111111", size=7,
                            line_width=1.5)
     return plots.as_svg(fig)
 

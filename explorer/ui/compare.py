@@ -12,7 +12,7 @@ from explorer import latent
 from explorer.apps.likelihood import LikelihoodReport, likelihood_report
 from explorer.apps.regularity import BETTER, favours, path_steps, regularity_report
 from explorer.apps.stretch import StretchGrid, plane_of, stretch_grid
-from explorer.figures import charts, plots
+from explorer.figures import charts, overlays, plots
 from explorer.store.catalog import ModelEntry, list_models
 from explorer.ui import resources
 from explorer.ui.model_picker import pick_model
@@ -220,12 +220,12 @@ def compare_page() -> None:
                 if grid is None:
                     st.caption("This map is not a plane of the code space; no stretch to shade.")
                 else:
-                    fig = plots.add_stretch(fig, grid.x, grid.y, grid.values)
-            fig = plots.add_points(fig, proj.projector.transform(prior.numpy()), name="prior samples",
+                    fig = overlays.add_stretch(fig, grid.x, grid.y, grid.values)
+            fig = overlays.add_points(fig, proj.projector.transform(prior.numpy()), name="prior samples",
                                   symbol="x-thin", color="#b2182b", size=7, line_width=1.5)
             z0, z1 = torch.from_numpy(view.z[a]), torch.from_numpy(view.z[b])
             path = latent.interpolate(z0, z1, 10, latent.natural_path(ckpt.model))
-            fig = plots.add_path(fig, proj.projector.transform(path.numpy()), name="path A→B")
+            fig = overlays.add_path(fig, proj.projector.transform(path.numpy()), name="path A→B")
             st.plotly_chart(fig, key=f"cmp_map_{entry.path.name}_{col is columns[0]}", width="stretch")
             show_strip(
                 view.data,

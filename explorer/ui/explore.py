@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 from explorer import latent
-from explorer.figures import plots
+from explorer.figures import overlays, plots
 from explorer.models.rbm import RBM
 from explorer.projection import METHODS, Projection, ProjectionConfig, sphere, spread_on_map
 from explorer.store.catalog import ModelEntry
@@ -287,7 +287,7 @@ def map_panel(ctx: Context, o: Overlays, probe_label: bool = True) -> None:
         axis_name=ctx.proj.config.method,
     )
     if ctx.proj.config.method == "hammer":
-        fig = plots.add_outline(fig, sphere.hammer_outline(), name="edge of the sphere")
+        fig = overlays.add_outline(fig, sphere.hammer_outline(), name="edge of the sphere")
     if emb.shape[1] == 2 and ctx.model.has_decoder:  # empty space is clicked to decode there
         lo, hi = probe_extent(emb)
         fig = plots.add_probe_grid(fig, (lo[0], hi[0]), (lo[1], hi[1]), label=probe_label)
@@ -299,24 +299,24 @@ def map_panel(ctx: Context, o: Overlays, probe_label: bool = True) -> None:
             24,
             st.session_state.get("interp_method", latent.natural_path(ctx.model)),
         )
-        fig = plots.add_path(fig, ctx.proj.projector.transform(path.numpy()), name="interpolation")
+        fig = overlays.add_path(fig, ctx.proj.projector.transform(path.numpy()), name="interpolation")
     if o.prior:
-        fig = plots.add_points(
+        fig = overlays.add_points(
             fig, ctx.proj.projector.transform(prior_codes(ctx, o).numpy()), name="prior samples",
             symbol="x-thin", color="#b2182b", size=9, line_width=2,
         )
     if o.density:
-        fig = plots.add_density(fig, emb, name="data density", color="#1f77b4")
+        fig = overlays.add_density(fig, emb, name="data density", color="#1f77b4")
         prior_big = latent.prior_samples(ctx.model, 2000, o.temperature, o.prior_seed).numpy()
-        fig = plots.add_density(
+        fig = overlays.add_density(
             fig, ctx.proj.projector.transform(prior_big), name="prior density", color="#d62728"
         )
     if o.ellipses and ctx.view.logvar is not None:
         axes = ctx.proj.projector.linear_axes()
-        fig = plots.add_ellipses(fig, emb, spread_on_map(np.exp(0.5 * ctx.view.logvar), axes))
+        fig = overlays.add_ellipses(fig, emb, spread_on_map(np.exp(0.5 * ctx.view.logvar), axes))
     probe = picks.probe
     if probe is not None and emb.shape[1] == 2:
-        fig = plots.add_points(fig, np.array([probe]), name="decoded here", symbol="star", size=16)
+        fig = overlays.add_points(fig, np.array([probe]), name="decoded here", symbol="star", size=16)
     event = st.plotly_chart(
         fig,
         on_select="rerun",

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.apps.interpolation import CodeGraph, PathProfile, path_profiles
-from explorer.figures import charts, plots
+from explorer.figures import charts, overlays, plots
 from explorer.ui import resources
 from explorer.ui.model_picker import OpenModel, open_model
 from explorer.ui.widgets import guarded, query_value, share_state, show_strip
@@ -91,7 +91,7 @@ def path_map(opened: OpenModel, profiles: dict[str, PathProfile], a: int, b: int
     fig = plots.latent_scatter(proj.embedding, labels=view.labels, label_names=view.data.class_names,
                                selected=[a, b], axis_name=cfg.method, height=460)
     for kind, profile in profiles.items():
-        fig = plots.add_path(fig, proj.projector.transform(profile.codes), name=LABELS[kind],
+        fig = overlays.add_path(fig, proj.projector.transform(profile.codes), name=LABELS[kind],
                              color=COLORS[kind])
     st.plotly_chart(fig, key="il_map", width="stretch")
     if cfg.method != "raw":

@@ -8,7 +8,7 @@ import streamlit as st
 
 from explorer.apps.metrics import projection_trustworthiness
 from explorer.apps.neighbours import NeighbourReport, check_labelled, nearest, neighbour_report
-from explorer.figures import charts, plots
+from explorer.figures import charts, overlays, plots
 from explorer.projection import ProjectionConfig
 from explorer.ui import resources
 from explorer.ui.model_picker import OpenModel, open_model
@@ -79,7 +79,7 @@ def neighbour_map(opened: OpenModel, cfg: ProjectionConfig, k: int) -> None:
     order, distance = nearest(view.z, item, k)
     fig = plots.latent_scatter(emb, labels=view.labels, label_names=view.data.class_names,
                                selected=[item], axis_name=cfg.method)
-    fig = plots.add_points(fig, emb[order], name=f"{k} nearest in latent space", symbol="circle-open",
+    fig = overlays.add_points(fig, emb[order], name=f"{k} nearest in latent space", symbol="circle-open",
                            color="#d62728", size=11, line_width=2)
     st.plotly_chart(fig, on_select="rerun", selection_mode=("points",), key="nb_map", width="stretch")
     st.caption("Click a point: its nearest neighbours *in latent space* (not on this map) are "
