@@ -17,6 +17,7 @@ import explorer  # noqa: F401  (sets the OpenMP wait policy before torch loads)
 import torch
 
 from explorer.apps import anomaly as an
+from explorer.apps import anomaly_reference as ref
 from explorer.config import DataConfig
 from explorer.data import load_dataset
 
@@ -41,8 +42,8 @@ def main() -> None:
         print(f"[{i}/{n}] normal {r.normal_names[0]}: AUROC {100 * r.auroc:.1f}, PCA "
               f"{100 * r.pca_auroc:.1f} ({r.seconds:.0f} s)", file=sys.stderr, flush=True)
 
-    rows = an.comparison_table(an.run_all_classes(data, cfg, on_class=progress))
-    print(an.format_comparison_table(
+    rows = ref.comparison_table(an.run_all_classes(data, cfg, on_class=progress))
+    print(ref.format_comparison_table(
         rows,
         f"MNIST one-class AUROC (%): {an.describe(cfg)}; PCA with {cfg.latent_dim} components; "
         f"torch {torch.__version__}, {cfg.device}, {time.perf_counter() - start:.0f} s",

@@ -289,6 +289,7 @@ def _arithmetic_text(out: dict[str, Any]) -> str:
 
 def cmd_anomaly(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any]]:
     from explorer.apps import anomaly as an
+    from explorer.apps import anomaly_reference as ref
     from explorer.apps import detection
     from explorer.device import resolve_device
     from explorer.store.checkpoint import load_checkpoint
@@ -324,19 +325,20 @@ def cmd_anomaly(args: argparse.Namespace) -> dict[str, Any] | list[dict[str, Any
     return {**result.summary(), "checkpoint": args.checkpoint, "target_fpr": args.target_fpr,
             "threshold": report.threshold, "precision": report.precision, "recall": report.recall,
             "f1": report.f1, "false_positive_rate": report.false_positive_rate,
-            **an.reference_auroc(result.data_name, result.normal).as_columns()}
+            **ref.reference_auroc(result.data_name, result.normal).as_columns()}
 
 
 def _anomaly_table(args: argparse.Namespace, data, cfg) -> list[dict[str, Any]] | str:
     """Every class normal in turn: a list of rows for --json, an aligned table otherwise."""
     from explorer.apps import anomaly as an
+    from explorer.apps import anomaly_reference as ref
 
     def on_class(i: int, n: int, r: an.OneClassResult) -> None:
         if not args.quiet:
             print(f"[{i}/{n}] normal {', '.join(r.normal_names)}: AUROC {100 * r.auroc:.1f}, "
                   f"PCA {100 * r.pca_auroc:.1f} ({r.seconds:.0f} s)", file=sys.stderr, flush=True)
 
-    rows = an.comparison_table(an.run_all_classes(data, cfg, on_class=on_class))
+    rows = ref.comparison_table(an.run_all_classes(data, cfg, on_class=on_class))
     if args.json:
         return rows
-    return an.format_comparison_table(rows, f"{an.describe(cfg)}; AUROC in %")
+    return ref.format_comparison_table(rows, f"{an.describe(cfg)}; AUROC in %")

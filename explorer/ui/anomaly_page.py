@@ -16,11 +16,11 @@ from explorer.apps.anomaly import (
     most_anomalous,
     one_class_split,
     recipe,
-    reference_auroc,
     resolve_epochs,
     score_one_class,
     train_one_class,
 )
+from explorer.apps.anomaly_reference import reference_auroc
 from explorer.apps.detection import at_threshold, roc_curve, threshold_for_fpr
 from explorer.figures import charts
 from explorer.latent import decode, encode_all
