@@ -15,7 +15,6 @@ import numbers
 import os
 import platform
 import shutil
-import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from explorer.models.onnx_model import DECODER_FILE, ENCODER_FILE, load_onnx_mod
 from explorer.models.stored_codes import CODES_MODEL_NAME, IMPORTED_CODES_FILE, load_stored_codes
 from explorer.store import folder_swap
 from explorer.store.paths import check_folder_takes_files
+from explorer.store.untrusted import parse_config_json, regular_size, unreadable_weights, weights_header
 from explorer.training.timeline import TIMELINE_FILE, Timeline, write_timeline
 from explorer.training.train import History
 
@@ -44,9 +44,6 @@ ONNX_MODEL_NAME = "onnx"  # the model name in the config of an imported encoder.
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 DATA_FILE = "data.npz"  # the data of a model trained on an upload, stored with it
-MAX_CONFIG_BYTES = 10 * 2**20  # a config with a long history is well under 1 MiB
-MAX_JSON_DEPTH = 32  # the deepest a saved config nests is 4
-MAX_WEIGHTS_HEADER_BYTES = 2**20  # safetensors' JSON header: ~100 bytes per tensor
 
 
 @dataclass
@@ -214,9 +211,9 @@ def read_config(folder: str | Path) -> dict[str, Any]:
     if not folder.is_dir():
         raise CheckpointError(f"{folder} is not a checkpoint folder (it does not exist or is a file).")
     path = folder / CONFIG_FILE
-    if _regular_size(path) is None:
+    if regular_size(path) is None:
         raise CheckpointError(f"{folder} has no {CONFIG_FILE}; it is not a Latent Explorer checkpoint.")
-    config = _parse_json(path)
+    config = parse_config_json(path)
     if not isinstance(config, dict) or "format_version" not in config or "model" not in config:
         raise CheckpointError(f"{path} is not a Latent Explorer checkpoint config.")
     version = config["format_version"]
@@ -227,45 +224,6 @@ def read_config(folder: str | Path) -> dict[str, Any]:
         )
     _check_sections(config, path)
     return config
-
-
-def _regular_size(path: Path) -> int | None:
-    """The size of the regular file at ``path``; None for nothing, a folder, a FIFO or a device."""
-    try:
-        info = os.stat(path)
-    except OSError:  # missing, a link loop, no permission
-        return None
-    return info.st_size if stat.S_ISREG(info.st_mode) else None
-
-
-def _parse_json(path: Path) -> Any:
-    size = _regular_size(path) or 0
-    if size > MAX_CONFIG_BYTES:
-        raise CheckpointError(f"{path} is {size / 2**20:.1f} MiB; a checkpoint config is at most "
-                              f"{MAX_CONFIG_BYTES // 2**20} MiB, so this is not one.")
-    try:
-        with open(path, "rb") as handle:
-            config = json.loads(handle.read(MAX_CONFIG_BYTES + 1).decode("utf-8"))
-    except RecursionError:
-        raise CheckpointError(f"{path} nests too deeply to be a checkpoint config.") from None
-    except (ValueError, OSError) as exc:  # JSONDecodeError, UnicodeDecodeError, a 5000-digit number
-        reason = " ".join(str(exc).split())[:200]
-        raise CheckpointError(f"{path} is not valid JSON ({reason}); the checkpoint is corrupt.") from None
-    if _depth(config) > MAX_JSON_DEPTH:
-        raise CheckpointError(f"{path} nests deeper than {MAX_JSON_DEPTH} levels; it is not a "
-                              "checkpoint config.")
-    return config
-
-
-def _depth(value: Any) -> int:
-    """How deeply lists and objects nest in ``value``, without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
 
 
 def _is_number(value: Any) -> bool:
@@ -340,14 +298,14 @@ def load_checkpoint(folder: str | Path, device: str | torch.device = "cpu") -> C
     except ExplorerError as exc:
         raise CheckpointError(f"{folder}: the model config cannot be built ({exc}).") from None
     weights_path = folder / WEIGHTS_FILE
-    size = _regular_size(weights_path)
+    size = regular_size(weights_path)
     if size is None:
         raise CheckpointError(f"{folder} has no {WEIGHTS_FILE}; the checkpoint is incomplete.")
-    _check_state(model, _weights_header(weights_path, size), weights_path)
+    _check_state(model, weights_header(weights_path, size), weights_path)
     try:
         state = load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise _unreadable(weights_path, exc) from None
+        raise unreadable_weights(weights_path, exc) from None
     model.load_state_dict(state)
     model.to(device).eval()
     return _checkpoint(model, config, folder)
@@ -369,42 +327,6 @@ def stored_dataset(folder: str | Path) -> Dataset | None:
     """The data a checkpoint keeps with it (a model trained on an upload), or None."""
     path = Path(folder) / DATA_FILE
     return read_dataset(path) if path.is_file() else None
-
-
-def _unreadable(path: Path, reason: Any) -> CheckpointError:
-    return CheckpointError(f"{path} is not a readable safetensors file ({reason}). The checkpoint "
-                           "is corrupt or was not written by Latent Explorer.")
-
-
-def _weights_header(path: Path, size: int) -> dict[str, tuple[int, ...]]:
-    """Each tensor's shape from a safetensors file's header (an 8-byte length, then JSON),
-    read before any weights are, with the file's size checked against the bytes it announces."""
-    with open(path, "rb") as handle:
-        head = handle.read(8)
-        length = int.from_bytes(head, "little") if len(head) == 8 else -1
-        if not 0 < length <= min(MAX_WEIGHTS_HEADER_BYTES, size - 8):
-            raise _unreadable(path, f"a header of {length:,} bytes in a file of {size:,}")
-        try:
-            header = json.loads(handle.read(length).decode("utf-8"))
-        except (ValueError, RecursionError) as exc:
-            raise _unreadable(path, f"the header is not JSON: {' '.join(str(exc).split())[:100]}") from None
-    if not isinstance(header, dict):
-        raise _unreadable(path, "the header is not a JSON object")
-    shapes, end = {}, 0
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        shape = entry.get("shape") if isinstance(entry, dict) else None
-        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
-        if not (isinstance(shape, list) and all(type(d) is int and d >= 0 for d in shape)
-                and isinstance(offsets, list) and len(offsets) == 2
-                and all(type(o) is int for o in offsets)):
-            raise _unreadable(path, f"tensor {name!r} has no valid shape and offsets")
-        shapes[name], end = tuple(shape), max(end, offsets[1])
-    if 8 + length + end != size:
-        raise _unreadable(path, f"the header announces {end:,} bytes of weights; the file holds "
-                                f"{size - 8 - length:,}, so it is truncated or padded")
-    return shapes
 
 
 def _check_state(model: Autoencoder, state: dict[str, tuple[int, ...]], path: Path) -> None:
