@@ -1,4 +1,5 @@
-"""The package's modules import each other without cycles.
+"""The package stays in a shape a newcomer can read: no module imports in a cycle, and
+none is longer than it needs to be.
 
 A cycle works until someone imports its modules in another order (then a half-initialized
 module raises ImportError), and an import tucked into a function to dodge one hides a design
@@ -108,3 +109,18 @@ def test_the_explore_page_imports_no_scikit_learn():
     done = subprocess.run([sys.executable, "-c", NO_SKLEARN], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, "importing explorer.ui.explore imported scikit-learn " + done.stderr[-2000:]
+
+
+MAX_MODULE_LINES = 400
+
+
+def test_no_module_is_longer_than_a_reader_holds_in_mind_without_saying_why():
+    """A module past ~400 lines usually does two jobs; one that does not says why in its
+    docstring, with the words "long because"."""
+    too_long = []
+    for name, path in _modules().items():
+        text = path.read_text()
+        docstring = ast.get_docstring(ast.parse(text)) or ""
+        if text.count("\n") > MAX_MODULE_LINES and "long because" not in docstring:
+            too_long.append(f"{name} ({text.count(chr(10))} lines)")
+    assert not too_long, f"split these or say in the docstring why they are long: {too_long}"
