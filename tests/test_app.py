@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 import time
 from itertools import zip_longest
 from pathlib import Path
@@ -312,9 +313,17 @@ def test_compare_page_shades_where_each_decoder_jumps(env):
         assert shade.shape == (60, 60) and np.isfinite(shade).all() and shade.std() > 0
 
 
+def _finish_likelihood(at):
+    """Wait for the Compare page's background estimate, then redraw the page with its result."""
+    at.session_state["cmp_nll_job"][1].join(120)
+    return at.run()
+
+
 def test_compare_page_estimates_the_vaes_likelihood_below_its_elbo(env):
     at = page(COMPARE, left="mnist-ae-2d", right="mnist-vae-2d")
     at.toggle(key="cmp_nll").set_value(True).run()
+    no_errors(at)
+    _finish_likelihood(at)
     no_errors(at)
     table = at.table[-1].value
     assert table["model"].tolist() == ["mnist-vae-2d"]  # an AE has no likelihood to estimate
@@ -323,6 +332,35 @@ def test_compare_page_estimates_the_vaes_likelihood_below_its_elbo(env):
     assert table["active units"][0] == "2 of 2"
     kl = figure(at, len(at.get("plotly_chart")) - 1)
     assert [t.name for t in kl.data] == ["mnist-vae-2d"]
+
+
+def test_the_likelihood_estimate_runs_in_the_background_and_can_be_stopped_and_run_again(env, monkeypatch):
+    from explorer.apps import likelihood
+
+    # The estimate waits at its first progress report until the test has pressed Stop.
+    gate, estimate = threading.Event(), likelihood.log_likelihood
+
+    def gated(*args, progress=None, **kwargs):
+        return estimate(*args, progress=lambda f, text: (gate.wait(60), progress(f, text)), **kwargs)
+
+    monkeypatch.setattr(likelihood, "log_likelihood", gated)
+    at = page(COMPARE, left="mnist-ae-2d", right="mnist-vae-2d")
+    at.toggle(key="cmp_nll").set_value(True).run()
+    no_errors(at)
+    assert at.button(key="cmp_nll_job_stop").label == "Stop the estimate"  # the page is not blocked
+    job = at.session_state["cmp_nll_job"][1]
+    job.stop()
+    gate.set()
+    job.join(60)
+    at.run()
+    assert job.snapshot().state == "stopped"
+    assert any("Stopped after" in note.value and "off and on" in note.value for note in at.info)
+    assert not any("ELBO gap" in table.value for table in at.table)
+    at.toggle(key="cmp_nll").set_value(False).run()
+    at.toggle(key="cmp_nll").set_value(True).run()
+    _finish_likelihood(at)
+    no_errors(at)
+    assert at.table[-1].value["model"].tolist() == ["mnist-vae-2d"]
 
 
 def test_compare_page_reads_the_20d_pair_right(env):

@@ -13,6 +13,7 @@ from explorer.apps.metrics import evaluate
 from explorer.config import DataConfig, TrainConfig
 from explorer.data import load_dataset
 from explorer.models import build_model, model_config, vmf
+from explorer.training.jobs import StopRequested, stopping_report
 from explorer.training.train import fit
 
 
@@ -44,6 +45,18 @@ def test_with_the_true_posterior_every_weight_is_the_likelihood():
     truth = exact.log_prob(x)
     for k in (1, 10):
         assert torch.allclose(log_likelihood(model, x, k=k), truth, atol=1e-3)
+
+
+def test_the_estimate_reports_its_progress_and_stops_through_it():
+    model, exact = _linear_gaussian()
+    x = exact.sample((200,))
+    heard = []
+    estimate = log_likelihood(model, x, k=10, batch_size=64, progress=lambda f, text: heard.append((f, text)))
+    assert torch.allclose(estimate, log_likelihood(model, x, k=10))  # reporting changes nothing
+    assert [f for f, _ in heard] == pytest.approx([64 / 200, 128 / 200, 192 / 200, 1.0])
+    assert heard[-1][1] == "importance sampling, 200 of 200 items"
+    with pytest.raises(StopRequested):
+        log_likelihood(model, x, k=10, progress=stopping_report(lambda f, text: None, lambda: True))
 
 
 def test_more_samples_tighten_the_bound_towards_the_truth():

@@ -17,15 +17,17 @@ import torch
 
 from explorer.models import Autoencoder, vmf
 from explorer.training.history import evaluate_losses
+from explorer.training.jobs import Report
 
 ACTIVE_THRESHOLD = 0.01  # Burda et al.: a unit is active when Cov_x(E_q[z_u]) exceeds this
 
 
 @torch.no_grad()
 def log_likelihood(model: Autoencoder, x: torch.Tensor, k: int = 100, batch_size: int = 64,
-                   seed: int = 0) -> torch.Tensor:
+                   seed: int = 0, progress: Report | None = None) -> torch.Tensor:
     """Per item, the importance-sampled estimate of log p(x) in nats with ``k`` samples from
-    the posterior q(z | x) as the proposal (k = 1 is the ELBO's one-sample estimate)."""
+    the posterior q(z | x) as the proposal (k = 1 is the ELBO's one-sample estimate).
+    ``progress`` hears the share of items done after each batch."""
     if not model.variational:
         raise ValueError("log-likelihood estimates need a variational model (a posterior to sample)")
     if k < 1:
@@ -38,6 +40,9 @@ def log_likelihood(model: Autoencoder, x: torch.Tensor, k: int = 100, batch_size
         for start in range(0, len(x), batch_size):
             batch = x[start:start + batch_size].to(device)
             out.append(_log_weights(model, batch, k).logsumexp(dim=0).cpu() - math.log(k))
+            if progress is not None:
+                done = min(start + batch_size, len(x))
+                progress(done / len(x), f"importance sampling, {done:,} of {len(x):,} items")
     return torch.cat(out)
 
 
@@ -119,10 +124,12 @@ class LikelihoodReport:
     kl_per_dim: np.ndarray | None
 
 
-def likelihood_report(model: Autoencoder, x: torch.Tensor, k: int = 100, seed: int = 0) -> LikelihoodReport:
+def likelihood_report(model: Autoencoder, x: torch.Tensor, k: int = 100, seed: int = 0,
+                      progress: Report | None = None) -> LikelihoodReport:
     terms = evaluate_losses(model, x, seed=seed)
     usage = latent_usage(model, x) if model.cfg.posterior == "gaussian" else None
+    nll = -log_likelihood(model, x, k, seed=seed, progress=progress).mean().item()
     return LikelihoodReport(
-        neg_elbo=terms["recon"] + terms["kl"], nll=-log_likelihood(model, x, k, seed=seed).mean().item(),
+        neg_elbo=terms["recon"] + terms["kl"], nll=nll,
         k=k, n_items=len(x), latent_dim=model.latent_dim,
         n_active=None if usage is None else usage.n_active, kl_per_dim=None if usage is None else usage.kl)

@@ -13,8 +13,10 @@ from explorer.apps.likelihood import LikelihoodReport, likelihood_report
 from explorer.apps.regularity import BETTER, favours, path_steps, regularity_report
 from explorer.apps.stretch import StretchGrid, plane_of, stretch_grid
 from explorer.figures import charts, overlays, plots
+from explorer.models import Autoencoder
 from explorer.store.catalog import ModelEntry, list_models
-from explorer.ui import resources
+from explorer.training.jobs import Report, stopping_report
+from explorer.ui import job_panel, resources
 from explorer.ui.model_picker import pick_model
 from explorer.ui.widgets import guarded, query_value, share_state, show_strip
 
@@ -61,25 +63,41 @@ def stretch_grid_of(path: str, mtime: float, display: str) -> StretchGrid | None
 
 
 LIKELIHOOD_ITEMS = 1000  # K = 100 samples each: seconds for an MLP, ~30 s for the conv VAE
+LIKELIHOOD_JOB = "cmp_nll_job"
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def likelihood_of(path: str, mtime: float, display: str) -> LikelihoodReport:
-    ckpt = resources.model(path, mtime)
-    x = resources.view(path, mtime, display).data.x_test[:LIKELIHOOD_ITEMS]
-    return likelihood_report(ckpt.model, x)
+def estimate_likelihoods(work: list[tuple[str, Autoencoder, torch.Tensor]],
+                         report: Report) -> dict[str, LikelihoodReport]:
+    """Each named model's likelihood report on its items, one after the other."""
+    out = {}
+    for i, (name, model, x) in enumerate(work):
+        out[name] = likelihood_report(model, x, progress=lambda f, text, i=i, name=name: report(
+            (i + f) / len(work), f"{name}: {text}"))
+    return out
 
 
 def likelihood_section(chosen: list[ModelEntry], ckpts, stamps) -> None:
-    vaes = [(e, m) for e, c, m in zip(chosen, ckpts, stamps) if c.model.variational]
+    vaes = [(e, c, m) for e, c, m in zip(chosen, ckpts, stamps) if c.model.variational]
     if not vaes:
         return
     st.subheader("Likelihood")
     if not st.toggle(f"estimate each VAE's test log-likelihood (importance sampling, K = 100, the first "
                      f"{LIKELIHOOD_ITEMS:,} test items; seconds)", key="cmp_nll"):
+        job_panel.discard(LIKELIHOOD_JOB)  # switched off: stop it; switched on again: a fresh run
         return
-    with st.spinner("Importance sampling…"):
-        reports = {e.path.name: likelihood_of(str(e.path), m, e.display_data) for e, m in vaes}
+    # The models and items are read here, in the page's thread; the sampling runs as a job.
+    work = []
+    for e, c, m in vaes:
+        x = resources.view(str(e.path), m, e.display_data).data.x_test
+        work.append((e.path.name, c.model, x[:LIKELIHOOD_ITEMS]))
+    key = ("likelihood", tuple((str(e.path), m, e.display_data) for e, _, m in vaes))
+    if not job_panel.started_for(LIKELIHOOD_JOB, key) and not job_panel.running(LIKELIHOOD_JOB):
+        job_panel.start(LIKELIHOOD_JOB, key, lambda report, should_stop: estimate_likelihoods(
+            work, stopping_report(report, should_stop)))
+    reports = job_panel.result(LIKELIHOOD_JOB, key, stop_label="Stop the estimate",
+                               again="Switch the estimate off and on to start again.")
+    if reports is None:
+        return
     st.table({
         "model": list(reports),
         "−ELBO (nats)": [f"{r.neg_elbo:.2f}" for r in reports.values()],

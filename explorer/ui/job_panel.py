@@ -31,7 +31,15 @@ def running(state_key: str) -> bool:
     return stored is not None and not stored[1].snapshot().finished
 
 
-def result(state_key: str, inputs: Hashable, stop_label: str = "Stop") -> Any | None:
+def discard(state_key: str) -> None:
+    """Stop this page's work if it runs and forget it, so the next ``start`` runs afresh."""
+    stored = st.session_state.pop(state_key, None)
+    if stored is not None:
+        stored[1].stop()
+
+
+def result(state_key: str, inputs: Hashable, stop_label: str = "Stop",
+           again: str = "Press the button to start again.") -> Any | None:
     """The result of the work started for ``inputs``, once it is done; meanwhile its live
     progress and a Stop button (shown while it runs even when the settings have changed since,
     so it can always be stopped), after a stop or a failure a note saying so, else None."""
@@ -47,7 +55,7 @@ def result(state_key: str, inputs: Hashable, stop_label: str = "Stop") -> Any | 
         st.error(status.error)
     elif status.state == "stopped":
         st.info(f"Stopped after {status.elapsed:.0f} s, {status.fraction:.0%} of the way; nothing "
-                "was kept. Press the button to start again.")
+                f"was kept. {again}")
     else:
         return stored[1].result
     return None
