@@ -10,10 +10,23 @@ from streamlit.testing.v1 import AppTest
 
 
 def page(script: str, **query: str) -> AppTest:
+    """The page as a user sees it once the work it started in the background is done."""
     at = AppTest.from_string(script, default_timeout=120)
     for key, value in query.items():
         at.query_params[key] = value
-    return at.run()
+    return settled(at.run())
+
+
+def settled(at: AppTest) -> AppTest:
+    """Wait for the shared background work the last run started, then redraw the page with
+    its results, as the page's live progress does in a browser."""
+    from explorer.ui.resources import shared_work
+
+    while running := shared_work().running():
+        for job in running:
+            job.join(120)
+        at.run()
+    return at
 
 
 def no_errors(at: AppTest) -> None:

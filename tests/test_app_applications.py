@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from app_support import captions, figure, n_points, no_errors, page
+import threading
+
+from app_support import captions, figure, n_points, no_errors, page, settled
+from streamlit.testing.v1 import AppTest
 
 NEIGHBOURS = "from explorer.ui.neighbours_page import neighbours_page\nneighbours_page()\n"
 DENOISE = "from explorer.ui.denoise_page import denoise_page\ndenoise_page()\n"
@@ -29,6 +32,34 @@ def test_neighbours_page_explains_k_larger_than_the_data(env):
     at.sidebar.slider(key="nb_k").set_value(50).run()
     no_errors(at)  # 50 < 1,437 training items: fine
     assert at.metric[0].label == "50-NN accuracy, codes"
+
+
+def test_neighbours_work_runs_in_the_background_and_can_be_stopped_and_run_again(env, monkeypatch):
+    from explorer.ui import neighbours_page, resources
+
+    # The work waits at its first progress report until the test has pressed Stop.
+    resources.shared_work.clear()
+    gate, report = threading.Event(), neighbours_page.neighbour_report
+
+    def gated(*args, progress, **kwargs):
+        return report(*args, progress=lambda f, text: (gate.wait(60), progress(f, text)), **kwargs)
+
+    monkeypatch.setattr(neighbours_page, "neighbour_report", gated)
+    at = AppTest.from_string(NEIGHBOURS, default_timeout=120)
+    at.query_params["model"] = "digits-vae-2d"
+    at.run()
+    no_errors(at)
+    assert not at.metric  # the page is drawn, its numbers not yet
+    [job] = resources.shared_work().running()
+    next(b for b in at.button if b.label == "Stop classifying").click().run()
+    gate.set()
+    job.join(60)
+    assert job.snapshot().state == "stopped"
+    at.run()
+    assert any("You stopped classifying" in note.value for note in at.info) and not at.metric
+    settled(next(b for b in at.button if b.label.startswith("Run classifying")).click().run())
+    no_errors(at)
+    assert at.metric[0].label == "5-NN accuracy, codes"
 
 
 def test_denoise_page_compares_with_filters(env):

@@ -45,6 +45,19 @@ def test_neighbour_report_on_separated_classes():
     assert report.knn_accuracy_raw == 1.0 and report.knn_accuracy_pca == 1.0
 
 
+@pytest.mark.parametrize("baselines", [True, False])
+def test_neighbour_report_tells_its_progress_in_order(baselines):
+    z_train, y_train = blobs(seed=0)
+    z_test, y_test = blobs(seed=1)
+    inputs = {"x_train": z_train, "x_test": z_test} if baselines else {}
+    heard = []
+    neighbour_report(z_train, y_train, z_test, y_test, k=3, progress=lambda f, text: heard.append((f, text)),
+                     **inputs)
+    fractions = [f for f, _ in heard]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and heard[-1] == (1.0, "done")
+    assert any("raw inputs" in text for _, text in heard) is baselines
+
+
 def test_confusion_counts_each_mistake_where_it_happened():
     z_train, y_train = blobs(seed=0)
     z_test, y_test = blobs(seed=1)

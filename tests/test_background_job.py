@@ -8,7 +8,7 @@ import time
 import pytest
 
 from explorer.errors import ExplorerError
-from explorer.training.jobs import BackgroundJob, stopping_report
+from explorer.training.jobs import BackgroundJob, SharedJobs, StopRequested, stopping_report
 
 
 def _finished(job: BackgroundJob):
@@ -85,3 +85,62 @@ def test_work_inside_a_library_call_stops_through_its_progress_callback():
 def test_reports_are_kept_within_zero_and_one():
     job = BackgroundJob(lambda report, should_stop: report(7.0, "over")).start()
     assert _finished(job).fraction == 1.0
+
+
+def test_shared_work_runs_once_per_key_and_keeps_its_result():
+    calls = []
+
+    def work(report, should_stop):
+        calls.append(1)
+        return len(calls)
+
+    jobs = SharedJobs(max_entries=2)
+    first = jobs.submit("a", work)
+    _finished(first)
+    assert jobs.submit("a", work) is first and first.result == 1 and len(calls) == 1  # a second visit
+    _finished(jobs.submit("b", work))
+    _finished(jobs.submit("c", work))
+    assert jobs.peek("a") is None and jobs.peek("b") is not None  # the oldest went first
+    assert jobs.running() == []
+
+
+def test_failed_or_stopped_shared_work_runs_afresh_on_the_next_submit():
+    outcomes = iter([ValueError("first try"), None])
+
+    def flaky(report, should_stop):
+        error = next(outcomes)
+        if error is not None:
+            raise error
+        return "second try"
+
+    jobs = SharedJobs()
+    failed = jobs.submit("k", flaky)
+    assert _finished(failed).state == "failed"
+    retry = jobs.submit("k", flaky)
+    assert retry is not failed and _finished(retry).state == "done" and retry.result == "second try"
+
+    gate = threading.Event()
+    stopped = jobs.submit("s", lambda report, should_stop: gate.wait(30) and None)
+    stopped.stop()
+    gate.set()
+    assert _finished(stopped).state == "stopped"
+    assert jobs.submit("s", lambda report, should_stop: "again") is not stopped
+
+
+def test_work_waiting_for_shared_work_gets_its_result_its_failure_or_a_stop():
+    jobs = SharedJobs()
+    assert jobs.wait_for("judge", lambda report, should_stop: 42, lambda: False) == 42
+    assert jobs.wait_for("judge", lambda report, should_stop: 0, lambda: False) == 42  # kept, not rerun
+
+    def broken(report, should_stop):
+        raise ExplorerError("no labels to judge with")
+
+    with pytest.raises(ExplorerError, match="no labels to judge with"):
+        jobs.wait_for("broken", broken, lambda: False)
+
+    gate = threading.Event()
+    with pytest.raises(StopRequested):
+        jobs.wait_for("slow", lambda report, should_stop: gate.wait(30), lambda: True)
+    gate.set()
+    _finished(jobs.peek("slow"))  # the shared work itself went on: another page may need it
+    assert jobs.peek("slow").result is True

@@ -9,7 +9,7 @@ import copy
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -192,3 +192,55 @@ class BackgroundJob(_ThreadJob):
             self.result, self.exception = (None if stopped else result), exception
             self._state = "failed" if error is not None else "stopped" if stopped else "done"
             self._error, self._ended = error, time.time()
+
+
+class SharedJobs:
+    """Background jobs by key (a page's inputs), shared by every session of a server and kept
+    when done (at most ``max_entries``, the oldest dropped first), so a result computed once
+    is there for the next visit and a second session joins a job already running instead of
+    starting its own. A failed or stopped job is replaced by a fresh one on the next submit."""
+
+    def __init__(self, max_entries: int = 32) -> None:
+        self.max_entries = max_entries
+        self._jobs: dict[Hashable, BackgroundJob] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, key: Hashable, work: Callable[[Report, Callable[[], bool]], Any],
+               name: str = "work") -> BackgroundJob:
+        """The job for ``key``: the one running or done, else ``work`` started as a new one."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is None or job.snapshot().state in ("failed", "stopped"):
+                job = BackgroundJob(work, name=name).start()
+                self._jobs.pop(key, None)
+                self._jobs[key] = job
+                while len(self._jobs) > self.max_entries:
+                    self._jobs.pop(next(iter(self._jobs)))
+            return job
+
+    def peek(self, key: Hashable) -> BackgroundJob | None:
+        """The job for ``key`` if one was submitted and is still kept."""
+        with self._lock:
+            return self._jobs.get(key)
+
+    def running(self) -> list[BackgroundJob]:
+        """The jobs not finished yet (to wait for them all, say before a server stops)."""
+        with self._lock:
+            return [job for job in self._jobs.values() if not job.snapshot().finished]
+
+    def wait_for(self, key: Hashable, work: Callable[[Report, Callable[[], bool]], Any],
+                 should_stop: Callable[[], bool], name: str = "work") -> Any:
+        """From inside other work: the result of the job for ``key`` (submitted if need be),
+        waiting for it while checking ``should_stop``; its failure is raised here."""
+        while True:
+            job = self.submit(key, work, name)
+            while not job.snapshot().finished:
+                if should_stop():
+                    raise StopRequested
+                job.join(0.1)
+            status = job.snapshot()
+            if status.state == "done":
+                return job.result
+            if status.state == "failed":
+                raise job.exception if job.exception is not None else ExplorerError(status.error or "")
+            # stopped by someone else: submit runs it afresh

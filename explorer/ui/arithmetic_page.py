@@ -10,7 +10,7 @@ from explorer import latent
 from explorer.apps.arithmetic import analogy, class_means, group_mean
 from explorer.apps.regularity import judge_verdicts
 from explorer.figures import plots
-from explorer.ui import resources
+from explorer.ui import job_panel, resources
 from explorer.ui.model_picker import OpenModel, open_model
 from explorer.ui.widgets import guarded, point_index, selected_points, show_items, show_strip
 
@@ -107,7 +107,12 @@ def selection_map(opened: OpenModel) -> np.ndarray:
 
 
 def verdict(opened: OpenModel, decoded: np.ndarray) -> None:
-    judge = resources.judge(*opened.key)
+    data = opened.view.data
+    if data.y_train is None:
+        return
+    judge = job_panel.shared_result(resources.shared_work(), resources.judge_key(*opened.key),
+                                    resources.judge_work(data), "training the judge of samples",
+                                    "Stop training the judge")
     if judge is None:
         return
     (label,), (sure,) = judge_verdicts(judge, decoded)

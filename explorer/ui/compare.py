@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -10,7 +11,7 @@ import torch
 
 from explorer import latent
 from explorer.apps.likelihood import LikelihoodReport, likelihood_report
-from explorer.apps.regularity import BETTER, favours, path_steps, regularity_report
+from explorer.apps.regularity import BETTER, Rows, favours, path_steps, regularity_report
 from explorer.apps.stretch import StretchGrid, plane_of, stretch_grid
 from explorer.figures import charts, overlays, plots
 from explorer.models import Autoencoder
@@ -35,12 +36,33 @@ The numbers below measure both on the test codes of each model.
 """
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def report_rows(path: str, mtime: float, display: str, judge_path: str) -> list[tuple[str, float, str]]:
-    v = resources.view(path, mtime, display)
-    judge = resources.judge(judge_path, resources.stamp(Path(judge_path)), display)
-    return regularity_report(resources.model(path, mtime).model, v.z, v.logvar, judge=judge,
-                             labels=v.labels).as_rows()
+def regularity_work(chosen: list[ModelEntry], ckpts, views: list[resources.View],
+                    judge_path: str) -> Callable[[Report, Callable[[], bool]], list[Rows]]:
+    """Both models' regularity rows, as work for ``resources.shared_work``; the judge of
+    samples is trained on the first model's data, once, as shared work of its own (a Stop
+    here leaves it training: it is one fit of seconds, kept for the next visit). The models
+    and data are read here, in the page's thread."""
+    jobs, judge_mtime = resources.shared_work(), resources.stamp(Path(judge_path))
+    judges = []
+    for entry in chosen:
+        data = resources.view(judge_path, judge_mtime, entry.display_data).data
+        judges.append(None if data.y_train is None else
+                      (resources.judge_key(judge_path, judge_mtime, entry.display_data),
+                       resources.judge_work(data)))
+
+    def work(report: Report, should_stop: Callable[[], bool]) -> list[Rows]:
+        rows = []
+        for i, (entry, ckpt, view, judge_job) in enumerate(zip(chosen, ckpts, views, judges)):
+            judge = None
+            if judge_job is not None:
+                report(i / len(chosen), "training a classifier of real items to judge the samples")
+                judge = jobs.wait_for(*judge_job, should_stop, name="the judge")
+            report((i + 0.5) / len(chosen), f"measuring {entry.path.name}")
+            rows.append(regularity_report(ckpt.model, view.z, view.logvar, judge=judge,
+                                          labels=view.labels).as_rows())
+        return rows
+
+    return work
 
 
 # The measures that decide which space is more regular, in order: does a prior draw decode to
@@ -181,6 +203,47 @@ def default_pair(entries: list[ModelEntry]) -> tuple[str, str]:
     return entries[0].path.name, entries[1].path.name
 
 
+def measured_section(chosen: list[ModelEntry], ckpts, views: list[resources.View], stamps: list[float],
+                     a: int, b: int) -> None:
+    st.subheader("Measured")
+    key = ("regularity", tuple((str(e.path), m, e.display_data) for e, m in zip(chosen, stamps)),
+           str(chosen[0].path))
+    rows = job_panel.shared_result(resources.shared_work(), key,
+                                   regularity_work(chosen, ckpts, views, str(chosen[0].path)),
+                                   "measuring the two spaces", "Stop measuring")
+    if rows is None:
+        return
+    readings = {measure: reading for model_rows in rows for measure, _, reading in model_rows}
+    values = [{measure: value for measure, value, _ in model_rows} for model_rows in rows]
+    st.table({
+        "measure": list(readings),
+        **{e.path.name: [f"{v[m]:.3f}" if m in v else "—" for m in readings] for e, v in zip(chosen, values)},
+        "reading": list(readings.values()),
+    })
+    st.caption(
+        "Judged valid: share that a "
+        "small classifier of real items assigns to one class with at least 90 % confidence (prior "
+        "samples; midpoints of 500 paths between random test codes). Class mix: total variation "
+        "distance between the classes the judge gives the prior samples and the test items' "
+        "classes (1 − the share the two mixes have in common). Largest / mean step: along "
+        "20 random paths between test codes, the biggest change between consecutive decoded frames "
+        "divided by the average change. There is no share of prior samples \"in holes\" (far from "
+        "every code): in code space it counts dimensions a decoder ignores, and it called a 20-D AE "
+        "whose samples decode to noise the more complete model."
+    )
+    verdicts(chosen, ckpts, rows)
+    plots_left, plots_right = st.columns(2)
+    plots_left.plotly_chart(
+        charts.grouped_bars({e.path.name: {bar_label(r[0]): r[1] for r in model_rows if r[0] in SHARES}
+                             for e, model_rows in zip(chosen, rows)},
+                            "completeness and continuity<br>(↑ higher is better, ↓ lower)"),
+        key="cmp_shares", width="stretch")
+    plots_right.plotly_chart(
+        charts.step_profiles({e.path.name: path_steps(c.model, v.z[a], v.z[b], 24)
+                              for e, c, v in zip(chosen, ckpts, views)}, "the path A→B, frame by frame"),
+        key="cmp_steps", width="stretch")
+
+
 @guarded
 def compare_page() -> None:
     st.title("AE vs VAE")
@@ -258,37 +321,5 @@ def compare_page() -> None:
                 key=f"cmp_prior_{col is columns[0]}",
                 ncols=8,
             )
-    st.subheader("Measured")
-    with st.spinner("Measuring (the first time trains a small classifier to judge samples)…"):
-        rows = [report_rows(str(e.path), m, e.display_data, str(chosen[0].path))
-                for e, m in zip(chosen, stamps)]
-    readings = {measure: reading for model_rows in rows for measure, _, reading in model_rows}
-    values = [{measure: value for measure, value, _ in model_rows} for model_rows in rows]
-    st.table({
-        "measure": list(readings),
-        **{e.path.name: [f"{v[m]:.3f}" if m in v else "—" for m in readings] for e, v in zip(chosen, values)},
-        "reading": list(readings.values()),
-    })
-    st.caption(
-        "Judged valid: share that a "
-        "small classifier of real items assigns to one class with at least 90 % confidence (prior "
-        "samples; midpoints of 500 paths between random test codes). Class mix: total variation "
-        "distance between the classes the judge gives the prior samples and the test items' "
-        "classes (1 − the share the two mixes have in common). Largest / mean step: along "
-        "20 random paths between test codes, the biggest change between consecutive decoded frames "
-        "divided by the average change. There is no share of prior samples \"in holes\" (far from "
-        "every code): in code space it counts dimensions a decoder ignores, and it called a 20-D AE "
-        "whose samples decode to noise the more complete model."
-    )
-    verdicts(chosen, ckpts, rows)
-    plots_left, plots_right = st.columns(2)
-    plots_left.plotly_chart(
-        charts.grouped_bars({e.path.name: {bar_label(r[0]): r[1] for r in model_rows if r[0] in SHARES}
-                             for e, model_rows in zip(chosen, rows)},
-                            "completeness and continuity<br>(↑ higher is better, ↓ lower)"),
-        key="cmp_shares", width="stretch")
-    plots_right.plotly_chart(
-        charts.step_profiles({e.path.name: path_steps(c.model, v.z[a], v.z[b], 24)
-                              for e, c, v in zip(chosen, ckpts, views)}, "the path A→B, frame by frame"),
-        key="cmp_steps", width="stretch")
+    measured_section(chosen, ckpts, views, stamps, a, b)
     likelihood_section(chosen, ckpts, stamps)

@@ -1,14 +1,23 @@
 """A page's long work (a ``BackgroundJob``) on screen: a live progress bar with Stop while it
-runs, what became of it when it ended, and its result for the inputs it was started with."""
+runs, what became of it when it ended, and its result for the inputs it was started with.
+
+Work a button starts belongs to its session (``start``/``result``); work a page needs just to
+draw (a fit on the model and data it shows) is shared by all sessions and kept when done
+(``shared_result``), so a second visit or a second browser gets it at once."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Hashable
 from typing import Any
 
 import streamlit as st
 
-from explorer.training.jobs import BackgroundJob, Report
+from explorer.errors import ExplorerError
+from explorer.training.jobs import BackgroundJob, Report, SharedJobs
+
+STOPPED_SHARED = "job_panel_stopped"  # the keys of shared work this session stopped
+QUICK_S = 0.5  # shared work done within this shows no progress bar: no flash on fast work
 
 
 def started_for(state_key: str, inputs: Hashable) -> bool:
@@ -59,6 +68,32 @@ def result(state_key: str, inputs: Hashable, stop_label: str = "Stop",
     else:
         return stored[1].result
     return None
+
+
+def shared_result(jobs: SharedJobs, key: Hashable, work: Callable[[Report, Callable[[], bool]], Any],
+                  what: str, stop_label: str = "Stop") -> Any | None:
+    """The result of the shared ``work`` for ``key`` (run in the background if no session has
+    run it yet); meanwhile its live progress and a Stop, after a stop by this session a note
+    and a button to run it again, else None. Its failure is raised here, for ``guarded``."""
+    stopped: set = st.session_state.setdefault(STOPPED_SHARED, set())
+    widget_key = f"shared_{hashlib.sha1(repr(key).encode()).hexdigest()[:12]}"
+    if key in stopped:
+        st.info(f"You stopped {what}; nothing was kept.")
+        if st.button(f"Run {what} again", key=f"{widget_key}_again"):
+            stopped.discard(key)
+            st.rerun()
+        return None
+    job = jobs.submit(key, work, name=what)
+    job.join(QUICK_S)
+    status = job.snapshot()
+    if not status.finished:
+        live_progress(job, f"{widget_key}_stop", stop_label, on_stop=lambda: stopped.add(key))
+        return None
+    if status.state == "failed":
+        raise job.exception if job.exception is not None else ExplorerError(status.error or "")
+    if status.state == "stopped":  # by another session: run it afresh for this one
+        st.rerun()
+    return job.result
 
 
 def _live(state_key: str, stop_label: str) -> None:

@@ -3,25 +3,36 @@ classify and cluster."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import streamlit as st
 
 from explorer.apps.metrics import projection_trustworthiness
 from explorer.apps.neighbours import NeighbourReport, check_labelled, nearest, neighbour_report
 from explorer.figures import charts, overlays, plots
+from explorer.latent import encode_all
 from explorer.projection import ProjectionConfig
-from explorer.ui import resources
+from explorer.training.jobs import Report, stopping_report
+from explorer.ui import job_panel, resources
 from explorer.ui.model_picker import OpenModel, open_model
 from explorer.ui.widgets import guarded, point_index, query_value, selected_points, share_state, show_items
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def report(path: str, mtime: float, display: str, k: int) -> NeighbourReport:
-    view = resources.view(path, mtime, display)
+def report_work(opened: OpenModel, k: int) -> Callable[[Report, Callable[[], bool]], NeighbourReport]:
+    """The page's classifying and clustering, as work for ``resources.shared_work`` (the model
+    and data are read here, in the page's thread)."""
+    model, view = opened.ckpt.model, opened.view
     data = view.data
     y_train = None if data.y_train is None else data.y_train.numpy()
-    return neighbour_report(resources.train_codes(path, mtime, display), y_train, view.z, view.labels, k,
-                            x_train=data.x_train.numpy(), x_test=data.x_test.numpy())
+
+    def work(report: Report, should_stop: Callable[[], bool]) -> NeighbourReport:
+        report(0.0, f"encoding the {len(data.x_train):,} training items")
+        train_codes = encode_all(model, data.x_train).numpy()
+        return neighbour_report(train_codes, y_train, view.z, view.labels, k, x_train=data.x_train.numpy(),
+                                x_test=data.x_test.numpy(), progress=stopping_report(report, should_stop))
+
+    return work
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -40,8 +51,11 @@ def neighbours_page() -> None:
     share_state(k=k)
     view = opened.view
     check_labelled(None if view.data.y_train is None else view.data.y_train.numpy(), view.labels, k)
-    with st.spinner("Classifying and clustering the codes (k-NN, k-means, Gaussian mixture)…"):
-        result = report(*opened.key, k)
+    result = job_panel.shared_result(resources.shared_work(), ("neighbours", *opened.key, k),
+                                     report_work(opened, k), "classifying and clustering the codes",
+                                     "Stop classifying")
+    if result is None:
+        return
     names = [view.data.label_name(c) for c in range(len(result.confusion))]
     cfg = resources.overview_map(opened.ckpt.config.latent_dim)
     top, bottom = st.columns(4), st.columns(4)

@@ -7,8 +7,10 @@ import gc
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -34,7 +36,7 @@ from explorer.projection import (
 )
 from explorer.store import catalog
 from explorer.store.checkpoint import Checkpoint, load_checkpoint
-from explorer.training.jobs import BackgroundJob, Report, StopRequested, stopping_report
+from explorer.training.jobs import BackgroundJob, Report, SharedJobs, StopRequested, stopping_report
 
 
 def stamp(path: Path) -> float:
@@ -112,20 +114,31 @@ def reconstruction_errors(path: str, mtime: float, display_name: str) -> np.ndar
     return reconstruction_sse(model(path, mtime).model, v.x).numpy()
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def train_codes(path: str, mtime: float, display_name: str) -> np.ndarray:
-    """Codes of the display data's training split (kNN classifiers fit on them)."""
-    return encode_all(model(path, mtime).model, view(path, mtime, display_name).data.x_train).numpy()
+def judge_work(data: Dataset) -> Callable[[Report, Callable[[], bool]], Any]:
+    """Training the classifier that judges decoded samples on ``data``'s training items, as
+    work for ``shared_work`` (see ``regularity.fit_judge``; one sklearn fit, about 8 s on
+    MNIST, so a Stop takes effect when it ends). The data are read here, in the page's thread."""
+    x, y = data.x_train.numpy(), data.y_train.numpy()
+
+    def work(report: Report, should_stop: Callable[[], bool]):
+        report(0.0, f"training a classifier of {len(x):,} real items to judge samples")
+        judge = fit_judge(x, y)
+        if should_stop():
+            raise StopRequested
+        return judge
+
+    return work
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def judge(path: str, mtime: float, display_name: str):
-    """A classifier of the display data's training items that judges decoded samples, or
-    None without labels (see ``regularity.fit_judge``)."""
-    data = view(path, mtime, display_name).data
-    if data.y_train is None:
-        return None
-    return fit_judge(data.x_train.numpy(), data.y_train.numpy())
+def judge_key(path: str, mtime: float, display_name: str) -> tuple:
+    return ("judge", path, mtime, display_name)
+
+
+@st.cache_resource
+def shared_work() -> SharedJobs:
+    """Every page's long work but the maps' (see ``ProjectionJobs``), by its inputs, shared by
+    all sessions of this server."""
+    return SharedJobs(32)
 
 
 def overview_map(latent_dim: int) -> ProjectionConfig:
@@ -142,25 +155,18 @@ class ProjectionJobs:
     at once would each take twice as long); a fast map is computed on the spot."""
 
     def __init__(self, max_entries: int = 16) -> None:
-        self.max_entries = max_entries
-        self.jobs: dict[tuple, BackgroundJob] = {}
-        self.lock = threading.Lock()
+        self.jobs = SharedJobs(max_entries)
         self.slow_slot = threading.Lock()
 
     def submit(self, path: str, mtime: float, display_name: str, cfg: ProjectionConfig) -> BackgroundJob:
         """The job for this map: the one running or done, else a new one (after a failure or
         a stop, a fresh try)."""
         key = (path, mtime, display_name, cfg)
-        with self.lock:
-            job = self.jobs.get(key)
-            if job is None or job.snapshot().state in ("failed", "stopped"):
-                z = view(path, mtime, display_name).z
-                cache_dir = catalog.projection_cache_dir(Path(path), z, cfg)
-                job = BackgroundJob(self._work(z, cfg, cache_dir), name=f"projection-{cfg.method}").start()
-                self.jobs.pop(key, None)
-                self.jobs[key] = job
-                while len(self.jobs) > self.max_entries:
-                    self.jobs.pop(next(iter(self.jobs)))
+        job = self.jobs.peek(key)
+        if job is None or job.snapshot().state in ("failed", "stopped"):
+            z = view(path, mtime, display_name).z  # read here, in the page's thread
+            cache_dir = catalog.projection_cache_dir(Path(path), z, cfg)
+            job = self.jobs.submit(key, self._work(z, cfg, cache_dir), name=f"projection-{cfg.method}")
         if not cfg.spec.slow:
             job.join()
         return job
