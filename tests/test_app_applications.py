@@ -29,7 +29,7 @@ def test_neighbours_page_scores_the_codes_and_rings_the_neighbours(env):
 
 def test_neighbours_page_explains_k_larger_than_the_data(env):
     at = page(NEIGHBOURS, model="digits-vae-2d")
-    at.sidebar.slider(key="nb_k").set_value(50).run()
+    settled(at.sidebar.slider(key="nb_k").set_value(50).run())
     no_errors(at)  # 50 < 1,437 training items: fine
     assert at.metric[0].label == "50-NN accuracy, codes"
 
@@ -60,6 +60,29 @@ def test_neighbours_work_runs_in_the_background_and_can_be_stopped_and_run_again
     settled(next(b for b in at.button if b.label.startswith("Run classifying")).click().run())
     no_errors(at)
     assert at.metric[0].label == "5-NN accuracy, codes"
+
+
+def test_new_settings_stop_the_work_this_session_started_for_the_old_ones(env, monkeypatch):
+    from explorer.ui import neighbours_page, resources
+
+    resources.shared_work.clear()
+    gate, report = threading.Event(), neighbours_page.neighbour_report
+
+    def gated(*args, progress, **kwargs):
+        return report(*args, progress=lambda f, text: (gate.wait(60), progress(f, text)), **kwargs)
+
+    monkeypatch.setattr(neighbours_page, "neighbour_report", gated)
+    at = AppTest.from_string(NEIGHBOURS, default_timeout=120)
+    at.query_params["model"] = "digits-vae-2d"
+    at.run()
+    [for_five] = resources.shared_work().running()
+    at.sidebar.slider(key="nb_k").set_value(7).run()
+    gate.set()
+    for_five.join(60)
+    assert for_five.snapshot().state == "stopped"
+    settled(at)
+    no_errors(at)
+    assert at.metric[0].label == "7-NN accuracy, codes"
 
 
 def test_denoise_page_compares_with_filters(env):

@@ -17,6 +17,7 @@ from explorer.errors import ExplorerError
 from explorer.training.jobs import BackgroundJob, Report, SharedJobs
 
 STOPPED_SHARED = "job_panel_stopped"  # the keys of shared work this session stopped
+STARTED_SHARED = "job_panel_started"  # per page, the shared job this session started last
 QUICK_S = 0.5  # shared work done within this shows no progress bar: no flash on fast work
 
 
@@ -74,7 +75,9 @@ def shared_result(jobs: SharedJobs, key: Hashable, work: Callable[[Report, Calla
                   what: str, stop_label: str = "Stop") -> Any | None:
     """The result of the shared ``work`` for ``key`` (run in the background if no session has
     run it yet); meanwhile its live progress and a Stop, after a stop by this session a note
-    and a button to run it again, else None. Its failure is raised here, for ``guarded``."""
+    and a button to run it again, else None. Its failure is raised here, for ``guarded``.
+    Work this session started for other settings of the same page (``what``) and still
+    running is stopped: on a 2-core laptop it would halve the speed of the work now wanted."""
     stopped: set = st.session_state.setdefault(STOPPED_SHARED, set())
     widget_key = f"shared_{hashlib.sha1(repr(key).encode()).hexdigest()[:12]}"
     if key in stopped:
@@ -83,7 +86,15 @@ def shared_result(jobs: SharedJobs, key: Hashable, work: Callable[[Report, Calla
             stopped.discard(key)
             st.rerun()
         return None
+    before = jobs.peek(key)
     job = jobs.submit(key, work, name=what)
+    started: dict = st.session_state.setdefault(STARTED_SHARED, {})
+    previous = started.get(what)
+    if previous is not None and previous[0] != key:
+        previous[1].stop()
+        del started[what]
+    if job is not before:
+        started[what] = (key, job)
     job.join(QUICK_S)
     status = job.snapshot()
     if not status.finished:
