@@ -100,7 +100,7 @@ def test_shared_work_runs_once_per_key_and_keeps_its_result():
     assert jobs.submit("a", work) is first and first.result == 1 and len(calls) == 1  # a second visit
     _finished(jobs.submit("b", work))
     _finished(jobs.submit("c", work))
-    assert jobs.peek("a") is None and jobs.peek("b") is not None  # the oldest went first
+    assert jobs.current("a") is None and jobs.current("b") is not None  # the oldest went first
     assert jobs.running() == []
 
 
@@ -142,5 +142,5 @@ def test_work_waiting_for_shared_work_gets_its_result_its_failure_or_a_stop():
     with pytest.raises(StopRequested):
         jobs.wait_for("slow", lambda report, should_stop: gate.wait(30), lambda: True)
     gate.set()
-    _finished(jobs.peek("slow"))  # the shared work itself went on: another page may need it
-    assert jobs.peek("slow").result is True
+    _finished(jobs.current("slow"))  # the shared work itself went on: another page may need it
+    assert jobs.current("slow").result is True

@@ -173,6 +173,11 @@ class BackgroundJob(_ThreadJob):
             elapsed = (self._ended if self._ended is not None else time.time()) - self._started
             return WorkStatus(self._state, self._fraction, self._text, self._error, elapsed)
 
+    def raise_if_failed(self) -> None:
+        """Raise the exception the work failed with, as it was (a failure always keeps one)."""
+        if self.exception is not None:
+            raise self.exception
+
     def _report(self, fraction: float, text: str) -> None:
         with self._lock:
             self._fraction, self._text = min(max(float(fraction), 0.0), 1.0), text
@@ -209,8 +214,8 @@ class SharedJobs:
                name: str = "work") -> BackgroundJob:
         """The job for ``key``: the one running or done, else ``work`` started as a new one."""
         with self._lock:
-            job = self._jobs.get(key)
-            if job is None or job.snapshot().state in ("failed", "stopped"):
+            job = self._current(key)
+            if job is None:
                 job = BackgroundJob(work, name=name).start()
                 self._jobs.pop(key, None)
                 self._jobs[key] = job
@@ -218,10 +223,15 @@ class SharedJobs:
                     self._jobs.pop(next(iter(self._jobs)))
             return job
 
-    def peek(self, key: Hashable) -> BackgroundJob | None:
-        """The job for ``key`` if one was submitted and is still kept."""
+    def current(self, key: Hashable) -> BackgroundJob | None:
+        """The job ``submit`` would return for ``key`` without starting one: running or done,
+        else None (never submitted, dropped, failed or stopped)."""
         with self._lock:
-            return self._jobs.get(key)
+            return self._current(key)
+
+    def _current(self, key: Hashable) -> BackgroundJob | None:
+        job = self._jobs.get(key)
+        return None if job is None or job.snapshot().state in ("failed", "stopped") else job
 
     def running(self) -> list[BackgroundJob]:
         """The jobs not finished yet (to wait for them all, say before a server stops)."""
@@ -238,9 +248,7 @@ class SharedJobs:
                 if should_stop():
                     raise StopRequested
                 job.join(0.1)
-            status = job.snapshot()
-            if status.state == "done":
+            if job.snapshot().state == "done":
                 return job.result
-            if status.state == "failed":
-                raise job.exception if job.exception is not None else ExplorerError(status.error or "")
+            job.raise_if_failed()
             # stopped by someone else: submit runs it afresh

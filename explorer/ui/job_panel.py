@@ -13,7 +13,6 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.errors import ExplorerError
 from explorer.training.jobs import BackgroundJob, Report, SharedJobs
 
 STOPPED_SHARED = "job_panel_stopped"  # the keys of shared work this session stopped
@@ -86,22 +85,21 @@ def shared_result(jobs: SharedJobs, key: Hashable, work: Callable[[Report, Calla
             stopped.discard(key)
             st.rerun()
         return None
-    before = jobs.peek(key)
+    running_or_done = jobs.current(key)
     job = jobs.submit(key, work, name=what)
     started: dict = st.session_state.setdefault(STARTED_SHARED, {})
     previous = started.get(what)
     if previous is not None and previous[0] != key:
         previous[1].stop()
         del started[what]
-    if job is not before:
+    if job is not running_or_done:  # this call started it
         started[what] = (key, job)
     job.join(QUICK_S)
     status = job.snapshot()
     if not status.finished:
         live_progress(job, f"{widget_key}_stop", stop_label, on_stop=lambda: stopped.add(key))
         return None
-    if status.state == "failed":
-        raise job.exception if job.exception is not None else ExplorerError(status.error or "")
+    job.raise_if_failed()
     if status.state == "stopped":  # by another session: run it afresh for this one
         st.rerun()
     return job.result

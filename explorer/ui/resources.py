@@ -20,7 +20,7 @@ from explorer.apps.metrics import reconstruction_sse
 from explorer.apps.regularity import fit_judge
 from explorer.config import DataConfig
 from explorer.data import Dataset, load_dataset
-from explorer.errors import DataError, DataNotFoundError, ProjectionError
+from explorer.errors import DataError, DataNotFoundError
 from explorer.figures.live import decoder_program
 from explorer.figures.live_map import map_inverse
 from explorer.latent import encode_all
@@ -162,8 +162,8 @@ class ProjectionJobs:
         """The job for this map: the one running or done, else a new one (after a failure or
         a stop, a fresh try)."""
         key = (path, mtime, display_name, cfg)
-        job = self.jobs.peek(key)
-        if job is None or job.snapshot().state in ("failed", "stopped"):
+        job = self.jobs.current(key)
+        if job is None:
             z = view(path, mtime, display_name).z  # read here, in the page's thread
             cache_dir = catalog.projection_cache_dir(Path(path), z, cfg)
             job = self.jobs.submit(key, self._work(z, cfg, cache_dir), name=f"projection-{cfg.method}")
@@ -264,7 +264,6 @@ def projection(path: str, mtime: float, display_name: str, cfg: ProjectionConfig
         status = job.snapshot()
         if status.state == "done":
             return job.result
-        if status.state == "failed":
-            raise job.exception if job.exception is not None else ProjectionError(status.error or "")
+        job.raise_if_failed()
         if wait is not None:
             return None
