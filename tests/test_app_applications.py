@@ -34,10 +34,11 @@ def test_neighbours_page_explains_k_larger_than_the_data(env):
     assert at.metric[0].label == "50-NN accuracy, codes"
 
 
-def test_neighbours_work_runs_in_the_background_and_can_be_stopped_and_run_again(env, monkeypatch):
+def held_neighbours_page(monkeypatch) -> tuple[AppTest, threading.Event]:
+    """The Neighbours page with its work held at its first progress report until the gate
+    is set, so a test can act while it runs."""
     from explorer.ui import neighbours_page, resources
 
-    # The work waits at its first progress report until the test has pressed Stop.
     resources.shared_work.clear()
     gate, report = threading.Event(), neighbours_page.neighbour_report
 
@@ -47,7 +48,13 @@ def test_neighbours_work_runs_in_the_background_and_can_be_stopped_and_run_again
     monkeypatch.setattr(neighbours_page, "neighbour_report", gated)
     at = AppTest.from_string(NEIGHBOURS, default_timeout=120)
     at.query_params["model"] = "digits-vae-2d"
-    at.run()
+    return at.run(), gate
+
+
+def test_neighbours_work_runs_in_the_background_and_can_be_stopped_and_run_again(env, monkeypatch):
+    from explorer.ui import resources
+
+    at, gate = held_neighbours_page(monkeypatch)
     no_errors(at)
     assert not at.metric  # the page is drawn, its numbers not yet
     [job] = resources.shared_work().running()
@@ -63,18 +70,9 @@ def test_neighbours_work_runs_in_the_background_and_can_be_stopped_and_run_again
 
 
 def test_new_settings_stop_the_work_this_session_started_for_the_old_ones(env, monkeypatch):
-    from explorer.ui import neighbours_page, resources
+    from explorer.ui import resources
 
-    resources.shared_work.clear()
-    gate, report = threading.Event(), neighbours_page.neighbour_report
-
-    def gated(*args, progress, **kwargs):
-        return report(*args, progress=lambda f, text: (gate.wait(60), progress(f, text)), **kwargs)
-
-    monkeypatch.setattr(neighbours_page, "neighbour_report", gated)
-    at = AppTest.from_string(NEIGHBOURS, default_timeout=120)
-    at.query_params["model"] = "digits-vae-2d"
-    at.run()
+    at, gate = held_neighbours_page(monkeypatch)
     [for_five] = resources.shared_work().running()
     at.sidebar.slider(key="nb_k").set_value(7).run()
     gate.set()
